@@ -531,8 +531,9 @@ class _CorpusAPI:
                 m = pc.equal(col, pa.scalar(value, type=col.type))
             m = pc.fill_null(m, False)
             mask = m if mask is None else pc.and_(mask, m)
-        positions = np.arange(len(self)) if mask is None else np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-        return self.subset(positions)
+        if mask is None:
+            return self.subset(np.arange(len(self)))
+        return self.subset(np.flatnonzero(mask.to_numpy(zero_copy_only=False)))
 
 
 class Corpus(_CorpusAPI):
