@@ -1,0 +1,95 @@
+"""Shared reader for isolated-sign releases stored as one folder per class (NMFs-CSL, SLR500).
+
+Assumed layout (as these releases ship their videos): ``<root>/<media_dir>/<class>/<signer>_<...>.<ext>``,
+where ``<class>`` is the zero-padded class index (``000000`` ... ) and the file name's first ``_``-separated
+token names the signer (``P01_...``). The words come from a class-list file in the root, one class a
+line: ``<class index><whitespace><word>``, or just ``<word>`` (then the line number is the index). Any file
+with a video or pose extension counts as a clip, so ``media_dir`` may also point at a pose tree of the same
+shape. Clip ids are ``<class>/<file stem>``; pose files mirror the tree: ``<pose_root>/<class>/<stem>.pose``.
+There is no dev split: clips of ``test_signers`` are the test split, all others train.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from mslu.data.datasets.base import POSE_SUFFIXES, Annotation, DatasetIngestor
+
+MEDIA_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", *POSE_SUFFIXES)
+
+
+def signer_number(signer: str) -> int | None:
+    """``P07`` -> 7 (the digits of a signer token), None without digits."""
+    digits = re.sub(r"\D", "", signer)
+    return int(digits) if digits else None
+
+
+def read_class_list(path: Path) -> dict[int, str]:
+    """Class index -> word from a class-list file (``<index> <word>`` or ``<word>`` lines)."""
+    out: dict[int, str] = {}
+    with path.open(encoding="utf-8") as f:
+        lines = [ln.strip() for ln in f if ln.strip()]
+    for i, line in enumerate(lines):
+        head, _, rest = line.partition("\t") if "\t" in line else line.partition(" ")
+        if head.isdigit() and rest.strip():
+            out[int(head)] = rest.strip()
+        else:
+            out[i] = line
+    return out
+
+
+class ClassFolderIngestor(DatasetIngestor):
+    """Base of the one-folder-per-class isolated datasets; subclasses set the defaults."""
+
+    sign_language = "csl"
+    text_language = "zh"
+    tasks = ("islr",)
+    isolated = True
+    default_fps = 30.0
+    default_media_dir: ClassVar[str]
+    default_class_lists: ClassVar[tuple[str, ...]] = ("dictionary.txt", "class_list.txt", "classes.txt")
+    default_test_signers: ClassVar[tuple[int, ...]]
+
+    def __init__(self, root: str | Path, media_dir: str | None = None, class_list: str | None = None,
+                 test_signers: Iterable[int] | None = None):
+        super().__init__(root)
+        self.media_dir = media_dir or self.default_media_dir
+        self.class_list = class_list
+        self.test_signers = set(map(int, self.default_test_signers if test_signers is None else test_signers))
+
+    def classes(self) -> dict[int, str]:
+        cands = (self.class_list,) if self.class_list else self.default_class_lists
+        return read_class_list(self._file(*cands, what="class list"))
+
+    def annotations(self, split: str | None = None) -> Iterator[Annotation]:
+        split = self._check_split(split)
+        classes = self.classes()
+        media = self.root / self.media_dir
+        if not media.is_dir():
+            raise FileNotFoundError(f"{self.name}: no media folder {media}")
+        for class_dir in sorted(p for p in media.iterdir() if p.is_dir()):
+            if not class_dir.name.isdigit():
+                continue
+            label = int(class_dir.name)
+            if label not in classes:
+                raise ValueError(f"{self.name}: class folder {class_dir.name} is not in the class list")
+            for f in sorted(class_dir.iterdir()):
+                if f.suffix.lower() not in MEDIA_SUFFIXES or not f.is_file():
+                    continue
+                signer = f.stem.split("_", 1)[0]
+                sp = "test" if signer_number(signer) in self.test_signers else "train"
+                if split is not None and sp != split:
+                    continue
+                word = classes[label]
+                yield Annotation(
+                    id=f"{class_dir.name}/{f.stem}",
+                    split=sp,
+                    media=f"{self.media_dir}/{class_dir.name}/{f.name}",
+                    signer=signer,
+                    text=word,
+                    gloss=[word],
+                    label=label,
+                )

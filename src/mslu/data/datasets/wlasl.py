@@ -1,0 +1,86 @@
+"""WLASL (word-level ASL; ISLR).
+
+Release layout: ``<root>/WLASL_v0.3.json`` (a list of ``{gloss, instances: [{video_id, split, signer_id,
+frame_start, frame_end, bbox, fps, ...}]}``; the class index of a gloss is its position in the list) and the
+benchmark subsets ``nslt_{100,300,1000,2000}.json`` (``{video_id: {subset, action: [class, start, end]}}``).
+The subset files ``asl{100,300,1000,2000}.json`` have the WLASL_v0.3 layout and are used when the full file
+is absent (the largest one found), or when chosen with ``annotation_file``.
+
+``frame_start`` is 1-based, ``frame_end`` inclusive with -1 meaning "to the end" of the raw video
+``<video_id>.mp4``. Pose files: ``<video_id>.pose``; with ``pretrimmed=True`` (default False) they are taken
+to be extracted from clips already cut by WLASL's ``preprocess.py`` and are used whole. Texts are template
+sentences of the gloss ("This word is book.").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from mslu.data.datasets.base import Annotation, DatasetIngestor, canonical_split
+
+SUBSETS = (100, 300, 1000, 2000)
+
+
+class WLASL(DatasetIngestor):
+    name = "wlasl"
+    sign_language = "ase"
+    text_language = "en"
+    tasks = ("islr",)
+    isolated = True
+
+    def __init__(self, root: str | Path, annotation_file: str | None = None, pretrimmed: bool = False):
+        super().__init__(root)
+        self.annotation_file = annotation_file
+        self.pretrimmed = bool(pretrimmed)
+
+    def annotation_path(self) -> Path:
+        if self.annotation_file:
+            return self._file(self.annotation_file, what="annotation file")
+        return self._file("WLASL_v0.3.json", *(f"asl{n}.json" for n in reversed(SUBSETS)),
+                          what="WLASL_v0.3.json or asl<N>.json")
+
+    def annotations(self, split: str | None = None) -> Iterator[Annotation]:
+        split = self._check_split(split)
+        path = self.annotation_path()
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise ValueError(f"{path}: expected a list of {{gloss, instances}}")
+        for label, entry in enumerate(entries):
+            gloss = str(entry["gloss"])
+            for inst in entry.get("instances", []):
+                sp = canonical_split(inst["split"], f"{path}: video {inst.get('video_id')}: ")
+                if split is not None and sp != split:
+                    continue
+                start, end = int(inst.get("frame_start", 1)), int(inst.get("frame_end", -1))
+                window = {} if self.pretrimmed else {
+                    "start_frame": max(start - 1, 0) if start > 1 else None,
+                    "end_frame": end if end > 0 else None,
+                }
+                yield Annotation(
+                    id=str(inst["video_id"]),
+                    split=sp,
+                    media=f"videos/{inst['video_id']}.mp4",
+                    signer=str(inst.get("signer_id", "")),
+                    text=gloss,
+                    gloss=[gloss],
+                    label=label,
+                    box=inst.get("bbox"),
+                    extra={"source_site": inst.get("source", ""), "variation_id": inst.get("variation_id")},
+                    **window,
+                )
+
+    def benchmarks(self) -> dict[str, dict[str, list[str]]]:
+        """WLASL100/300/1000/2000 from the ``nslt_<N>.json`` files found in the root."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for path in sorted(self.root.glob("nslt_*.json")):
+            m = re.fullmatch(r"nslt_(\d+)\.json", path.name)
+            if not m:
+                continue
+            splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+            for vid, info in json.loads(path.read_text(encoding="utf-8")).items():
+                splits[canonical_split(info["subset"], f"{path}: {vid}: ")].append(f"{self.name}/{vid}")
+            out[f"wlasl{m.group(1)}"] = splits
+        return out or super().benchmarks()
