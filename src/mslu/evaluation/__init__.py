@@ -1,0 +1,29 @@
+"""Downstream metrics: ISLR top-k accuracy, CSLR WER (+ CTM/STM), GF-SLT BLEU/ROUGE-L, SL-RT recall@K."""
+
+from mslu.evaluation.recognition import topk_accuracy
+from mslu.evaluation.wer import (
+    EMPTY_HYPOTHESIS,
+    StmEntry,
+    clean_glosses,
+    clean_phoenix_glosses,
+    get_gloss_cleaner,
+    read_ctm,
+    read_stm,
+    wer_report,
+    write_ctm,
+    write_stm,
+)
+
+__all__ = [
+    "EMPTY_HYPOTHESIS",
+    "StmEntry",
+    "clean_glosses",
+    "clean_phoenix_glosses",
+    "get_gloss_cleaner",
+    "read_ctm",
+    "read_stm",
+    "topk_accuracy",
+    "wer_report",
+    "write_ctm",
+    "write_stm",
+]
