@@ -1,0 +1,157 @@
+"""The pre-training model (Fig. 4): masking -> psi_SE -> psi_SD (L_PR) and psi_SE / psi_TE -> psi_FSTS
+(L_STC).
+
+``L = L_PR + lambda * L_STC`` (Eq. 6). Unpaired samples (``paired`` False) take part in L_PR only. The frozen
+text encoder is held outside the module tree: it is not in ``parameters()`` / ``state_dict()`` (so neither in
+the optimiser, DDP nor checkpoints) but follows ``.to()`` / ``.cuda()``; it is built lazily from
+``cfg.text`` on first use unless one is passed in, and is not needed when the batch carries precomputed
+``text_features`` / ``text_mask`` (the trainer's cache).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from mslu.models.config import PretrainConfig
+from mslu.models.decoder import PoseDecoder
+from mslu.models.encoder import SignPoseEncoder
+from mslu.models.losses import (
+    normalizer,
+    pose_reconstruction_terms,
+    sign_text_contrastive_loss,
+)
+from mslu.models.masking import MaskToken, hierarchical_mask
+from mslu.models.similarity import SignTextSimilarity
+from mslu.models.text_encoder import TextEncoder, text_hidden_size
+
+
+class PretrainModel(nn.Module):
+    """``forward(batch) -> dict(loss, loss_pr, loss_stc, temperature, ...)``.
+
+    ``batch``: ``pose`` (B,T,79,3) float32 (normalize_for_model), ``frame_mask`` (B,T) bool, ``texts``
+    list[str],
+    ``text_langs`` list[str], ``paired`` (B,) bool; optional ``text_features`` (B,m,d) / ``text_mask`` (B,m)
+    for the whole batch (rows of unpaired samples are ignored), optional ``mask`` (B,T,79) bool to fix M.
+    """
+
+    def __init__(self, cfg: PretrainConfig, text_encoder: TextEncoder | None = None):
+        super().__init__()
+        self.cfg = cfg
+        lc = cfg.loss
+        if not (lc.use_pr or lc.use_stc):
+            raise ValueError("at least one of loss.use_pr / loss.use_stc must be on")
+        if lc.use_stc and lc.similarity == "coarse" and not cfg.encoder.cls_token:
+            cfg.encoder.cls_token = True  # coarse similarity uses the encoder's learnable [CLS] (Tab. XVIII)
+        self.encoder = SignPoseEncoder(cfg.encoder)
+        self.mask_token = MaskToken(cfg.mask)
+        self.decoder = PoseDecoder(self.encoder.output_dim, lc.decoder_hidden) if lc.use_pr else None
+        self._text: list[TextEncoder] = [text_encoder] if text_encoder is not None else []
+        if lc.use_stc:
+            tdim = cfg.text.hidden_size or (
+                text_encoder.hidden_size
+                if text_encoder is not None
+                else text_hidden_size(cfg.text.name_or_path)
+            )
+            self.similarity = SignTextSimilarity(
+                self.encoder.output_dim, tdim, lc.embed_dim, lc.window, lc.similarity, lc.text_chunk
+            )
+            init = math.log(1.0 / lc.temperature)
+            self.logit_scale = nn.Parameter(torch.tensor(init), requires_grad=lc.learn_temperature)
+        else:
+            self.similarity = None
+            self.register_buffer("logit_scale", torch.tensor(math.log(1.0 / lc.temperature)))
+
+    # ---- frozen text encoder (outside the module tree) ----
+    @property
+    def text_encoder(self) -> TextEncoder:
+        if not self._text:
+            t = self.cfg.text
+            enc = TextEncoder(t.name_or_path, t.max_length, t.lang_token)
+            enc.to(next(self.parameters()).device)
+            self._text.append(enc)
+        return self._text[0]
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for t in self._text:
+            t._apply(fn, *args, **kwargs)
+        return self
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """Every parameter that the optimiser should update (the text encoder is never among them)."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def temperature(self) -> torch.Tensor:
+        return 1.0 / self.logit_scale.detach().exp().clamp(max=self.cfg.loss.max_logit_scale)
+
+    # ---- forward ----
+    def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        lc = self.cfg.loss
+        pose = batch["pose"]
+        frame_mask = batch["frame_mask"].bool()
+        if pose.dim() != 4 or pose.shape[:2] != frame_mask.shape or pose.shape[-1] < 3:
+            raise ValueError(
+                f"pose (B,T,79,3) and frame_mask (B,T) disagree: {tuple(pose.shape)} vs "
+                f"{tuple(frame_mask.shape)}"
+            )
+        if "mask" in batch and batch["mask"] is not None:
+            mask = batch["mask"].bool() & frame_mask.unsqueeze(-1)
+        elif lc.use_pr:
+            mask = hierarchical_mask(frame_mask, self.cfg.mask, pose.shape[2], generator)
+        else:
+            mask = torch.zeros(pose.shape[:3], dtype=torch.bool, device=pose.device)
+        f_se, cls = self.encoder.forward_with_cls(self.mask_token(pose, mask), frame_mask)
+        zero = f_se.new_zeros((), dtype=torch.float32)
+        out: dict[str, torch.Tensor] = {"mask": mask}
+
+        loss_pr = zero
+        if lc.use_pr:
+            rec = self.decoder(f_se)
+            num, den = pose_reconstruction_terms(rec, pose[..., :2], pose[..., 2], mask, lc.pr_reduction)
+            den = normalizer(den)
+            loss_pr = num / den.clamp(min=1e-8) if lc.pr_reduction != "sum" else num
+            out.update(pr_num=num.detach(), pr_den=den, reconstruction=rec)
+
+        loss_stc = zero
+        if lc.use_stc:
+            loss_stc, sim = self._stc(batch, f_se, cls, frame_mask)
+            out["similarity"] = sim.detach()
+
+        w_stc = lc.lambda_stc if lc.use_stc else 0.0
+        out.update(
+            loss=(loss_pr if lc.use_pr else zero) + w_stc * loss_stc,
+            loss_pr=loss_pr.detach(),
+            loss_stc=loss_stc.detach(),
+            temperature=self.temperature(),
+        )
+        return out
+
+    def _stc(
+        self, batch: dict, f_se: torch.Tensor, cls: torch.Tensor | None, frame_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        b = f_se.shape[0]
+        paired = batch.get("paired")
+        paired = torch.ones(b, dtype=torch.bool) if paired is None else torch.as_tensor(paired).bool()
+        idx = paired.nonzero().flatten().to(f_se.device)
+        if batch.get("text_features") is not None:
+            tf = batch["text_features"].to(f_se.device)[idx].float()
+            tm = batch["text_mask"].to(f_se.device).bool()[idx]
+        else:
+            sel = idx.tolist()
+            tf, tm = self.text_encoder.encode(
+                [batch["texts"][i] for i in sel], [batch["text_langs"][i] for i in sel]
+            )
+        sign, sign_mask = self.similarity.embed_sign(
+            f_se[idx], frame_mask[idx], None if cls is None else cls[idx]
+        )
+        text, text_mask = self.similarity.embed_text(tf, tm)
+        scale = self.logit_scale.clamp(max=math.log(self.cfg.loss.max_logit_scale)).exp()
+        return sign_text_contrastive_loss(self.similarity.similarity, sign, sign_mask, text, text_mask, scale)
+
+    def export_encoder(self, directory: str | Path) -> Path:
+        """Save psi_SE alone (safetensors + config.json) for the downstream tasks."""
+        return self.encoder.save_pretrained(directory)
