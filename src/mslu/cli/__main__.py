@@ -1,0 +1,5 @@
+import sys
+
+from mslu.cli import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""``mslu pretrain``: pre-train the sign pose encoder (single process or under torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "pretrain", help="pre-train the sign pose encoder (L_PR + L_STC)",
+        description="Pre-train on a mslu corpus. Multi-GPU: torchrun --nproc_per_node 8 -m mslu.cli pretrain "
+                    "--config FILE; multi-node: add --nnodes N --rdzv_backend c10d --rdzv_endpoint H:P.")
+    p.add_argument("--config", required=True, help="YAML config (sections model, data, optim, run)")
+    p.add_argument("--out", default=None, help="run directory (overrides run.out)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run dir")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="dotted override, e.g. --set optim.lr=3e-4 (repeatable)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mslu.training.config import load_config
+    from mslu.training.pretrain import NonFiniteLossError, run_pretrain
+
+    overrides = list(args.overrides)
+    if args.out:
+        overrides.append(f"run.out={args.out}")
+    cfg = load_config(args.config, overrides)
+    try:
+        metrics = run_pretrain(cfg, resume=args.resume)
+    except NonFiniteLossError as e:
+        print(f"error: {e}")
+        return 2
+    if metrics:
+        print("final: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+    return 0

@@ -1,0 +1,398 @@
+"""Pre-training loop (paper Sec. III-B / IV-A): AdamW, 10% warm-up + linear decay, bf16 autocast, gradient
+accumulation, DDP, atomic checkpoints with exact resume, TensorBoard + CSV logs, NaN guard, encoder export.
+
+Readings where the paper is silent or ambiguous:
+- ``data.batch_size`` is the global batch per optimiser step (paper: 512 over 8 GPUs). With
+  ``optim.accumulation = k`` each micro-step sees ``batch_size / k`` samples, and the contrastive negatives
+  are those of the (global, all-gathered) micro-batch.
+- Weight decay (Tab. III: 0.1) applies to weights with >= 2 dimensions; biases, norms, position tables are
+  fine too but 1-d parameters (biases, LayerNorm, temperature) are not decayed (CLIP/BERT practice).
+- The warm-up is linear from ~0 over the first ``warmup`` fraction of optimiser steps, then linear to 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import DataLoader
+
+from mslu.training import distributed as dist_utils
+from mslu.training.batching import BucketBatchSampler, collate_pose_text
+from mslu.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from mslu.training.config import build_model_config, load_config
+from mslu.training.data import PoseTextDataset, alpha_subset
+
+log = logging.getLogger(__name__)
+SCALAR_OUTPUTS = ("temperature", "pr_num", "pr_den")  # besides every "loss*" output
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when a loss is NaN or inf; the message names the step, the last good checkpoint is kept."""
+
+
+def warmup_linear_decay(total_steps: int, warmup: float):
+    """LambdaLR factor: linear warm-up over ``ceil(warmup * total)`` steps, then linear decay to 0."""
+    warm = max(1, math.ceil(warmup * total_steps)) if warmup > 0 else 0
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    return factor
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Trainable parameters split into decayed (ndim >= 2) and non-decayed (biases, norms, scalars)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def find_module(model: torch.nn.Module, cls_name: str) -> torch.nn.Module | None:
+    """First submodule whose class is named ``cls_name``."""
+    for m in model.modules():
+        if type(m).__name__ == cls_name:
+            return m
+    return None
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class CSVLogger:
+    """Append-only CSV of scalar metrics; the header is fixed by the first row written."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists() and path.stat().st_size:
+            with open(path) as f:
+                self.fields = next(csv.reader(f), None)
+
+    def write(self, row: dict[str, float]) -> None:
+        new = self.fields is None
+        if new:
+            self.fields = list(row)
+        with open(self.path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+
+class PretrainTrainer:
+    """Builds data, model, optimiser and scheduler from a config dict (:mod:`mslu.training.config`); trains.
+
+    ``corpus``/``model`` may be passed directly (tests, notebooks); otherwise built from the config.
+    """
+
+    def __init__(self, cfg: dict[str, Any], corpus: Any = None, model: torch.nn.Module | None = None):
+        self.cfg = cfg
+        d, o, r = cfg["data"], cfg["optim"], cfg["run"]
+        self.device = dist_utils.init_distributed(r.get("device", "auto"))
+        self.rank, self.world = dist_utils.get_rank(), dist_utils.get_world_size()
+        self.main = self.rank == 0
+        self.out = Path(r["out"])
+        self.seed = int(r["seed"])
+        if r.get("deterministic"):
+            torch.use_deterministic_algorithms(True)
+        seed_everything(self.seed)
+
+        if corpus is None:
+            from mslu.data.corpus import Corpus
+
+            if not d.get("corpus"):
+                raise ValueError("config data.corpus is not set (path of a mslu corpus)")
+            corpus = Corpus(d["corpus"])
+        if d.get("split"):
+            corpus = corpus.filter(split=d["split"])
+        if float(d.get("alpha", 1.0)) < 1.0:
+            corpus = corpus.subset(alpha_subset(len(corpus), float(d["alpha"]), self.seed))
+        self.dataset = PoseTextDataset(corpus, int(d["max_frames"]), bool(d.get("random_crop", True)),
+                                       self.seed)
+
+        self.accum = int(o.get("accumulation", 1))
+        batch = int(d["batch_size"])
+        if batch % (self.accum * self.world):
+            raise ValueError(f"batch_size {batch} must be divisible by accumulation x world size "
+                             f"({self.accum} x {self.world})")
+        self.micro_batch = batch // self.accum  # global micro-batch
+        self.sampler = BucketBatchSampler(self.dataset.lengths, self.micro_batch, seed=self.seed,
+                                          max_length=int(d["max_frames"]),
+                                          mega_batch_factor=int(d.get("mega_batch_factor", 50)),
+                                          rank=self.rank, world_size=self.world)
+        self.num_workers = int(d.get("num_workers", 0))
+
+        if model is None:
+            from mslu.models import PretrainModel
+
+            model_cfg = build_model_config(cfg["model"])
+            model_cfg.text.max_length = int(d.get("max_text_tokens", model_cfg.text.max_length))
+            model = PretrainModel(model_cfg)
+        self.model = model.to(self.device)
+        self.ddp = None
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.ddp = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=bool(o.get("find_unused_parameters", False)))
+
+        groups = param_groups(self.model, float(o["weight_decay"]))
+        self.optimizer = torch.optim.AdamW(groups, lr=float(o["lr"]),
+                                           betas=tuple(o["betas"]), eps=float(o.get("eps", 1e-8)))
+        self.micro_per_epoch = self.sampler.num_batches()
+        self.steps_per_epoch = math.ceil(self.micro_per_epoch / self.accum)
+        self.total_steps = int(o.get("max_steps") or int(o["epochs"]) * self.steps_per_epoch)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, warmup_linear_decay(self.total_steps, float(o.get("warmup", 0.1))))
+        self.clip = float(o.get("clip_grad_norm") or 0.0)
+        self.bf16 = r.get("precision", "bf16") == "bf16"
+        self.step = 0
+        self.epoch = 0
+        self.micro_pos = 0  # next micro-batch of the current epoch
+        self.text_cache = None
+        if d.get("text_cache", False):
+            self.text_cache = self._build_text_cache(d.get("text_cache_dir"))
+
+    # ---- text-feature cache -------------------------------------------------------------------------
+    def _build_text_cache(self, cache_dir: str | None):
+        from mslu.training.text_cache import TextFeatureCache
+
+        text_encoder = getattr(self.model, "text_encoder", None) or find_module(self.model, "TextEncoder")
+        if text_encoder is None or not hasattr(text_encoder, "encode"):
+            log.warning("model has no text encoder with encode(); text-feature cache disabled")
+            return None
+        pairs = [(t, lang) for t, lang, p in zip(self.dataset.texts, self.dataset.text_languages,
+                                                  self.dataset.paired) if p and t]
+        if cache_dir and self.world > 1:  # rank 0 fills the disk cache, the others read it
+            if self.main:
+                TextFeatureCache(text_encoder.encode, cache_dir).precompute(pairs)
+            dist_utils.barrier()
+        cache = TextFeatureCache(text_encoder.encode, cache_dir)
+        t0 = time.perf_counter()
+        n = cache.precompute(pairs)
+        if self.main and n:
+            log.info("text-feature cache: %d sentences encoded in %.1fs", n, time.perf_counter() - t0)
+        return cache
+
+    # ---- state --------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed for an exact resume."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step, "epoch": self.epoch, "micro_pos": self.micro_pos,
+            "rng": rng_state(),
+            "config": self.cfg,
+            "world_size": self.world,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.epoch = int(state["step"]), int(state["epoch"])
+        self.micro_pos = int(state["micro_pos"])
+        set_rng_state(state["rng"])
+
+    def save(self) -> Path | None:
+        if not self.main:
+            return None
+        r = self.cfg["run"]
+        path = save_checkpoint(self.out / "checkpoints", self.step, self.state_dict(),
+                               keep_last=int(r.get("keep_checkpoints", 3)))
+        return path
+
+    def resume(self, path: str | Path | None = None) -> bool:
+        """Load ``path`` or the newest checkpoint of the run directory; False when there is none."""
+        path = Path(path) if path else latest_checkpoint(self.out / "checkpoints")
+        if path is None:
+            return False
+        self.load_state_dict(load_checkpoint(path, map_location="cpu"))
+        if self.rank:  # rank-specific masking randomness
+            torch.manual_seed(self.seed + 1000 * self.rank + self.step)
+        log.info("resumed from %s (step %d, epoch %d, batch %d)", path, self.step, self.epoch, self.micro_pos)
+        return True
+
+    # ---- training -----------------------------------------------------------------------------------
+    def _to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        out = {k: (v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v)
+               for k, v in batch.items()}
+        if self.text_cache is not None:
+            feats, mask = self.text_cache.lookup(batch["texts"], batch["text_langs"])
+            out["text_features"], out["text_mask"] = feats.to(self.device), mask.to(self.device)
+        return out
+
+    def _loader(self) -> DataLoader:
+        self.sampler.set_epoch(self.epoch, start_batch=self.micro_pos)
+        self.dataset.set_epoch(self.epoch)
+        return DataLoader(self.dataset, batch_sampler=self.sampler, collate_fn=collate_pose_text,
+                          num_workers=self.num_workers, pin_memory=self.device.type == "cuda",
+                          # own generator: creating the iterator must not consume the global RNG (resume)
+                          generator=torch.Generator().manual_seed(self.seed + self.epoch))
+
+    def train_step(self, micro_batches: list[dict[str, Any]]) -> dict[str, float]:
+        """One optimiser step over ``micro_batches`` (gradient accumulation); returns mean scalar metrics."""
+        net = self.ddp or self.model
+        self.model.train()
+        sums: dict[str, float] = {}
+        n = len(micro_batches)
+        for i, batch in enumerate(micro_batches):
+            batch = self._to_device(batch)
+            sync = nullcontext() if (self.ddp is None or i == n - 1) else self.ddp.no_sync()
+            amp = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+            with sync:
+                with amp:
+                    out = net(batch)
+                loss = out["loss"]
+                self._check_finite(loss, out)
+                (loss / n).backward()
+            for k, v in out.items():
+                if k in SCALAR_OUTPUTS or k.startswith("loss"):
+                    sums[k] = sums.get(k, 0.0) + float(v.detach().float()) / n
+        if self.clip > 0:
+            sums["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip))
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return sums
+
+    def _check_finite(self, loss: torch.Tensor, out: dict[str, Any]) -> None:
+        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0], device=self.device)
+        if self.ddp is not None:
+            torch.distributed.all_reduce(bad)  # every rank stops together
+        if bad.item() > 0:
+            terms = {k: float(v.detach().float()) for k, v in out.items()
+                     if torch.is_tensor(v) and v.numel() == 1}
+            last = latest_checkpoint(self.out / "checkpoints")
+            raise NonFiniteLossError(
+                f"non-finite loss at step {self.step + 1} (epoch {self.epoch}, batch {self.micro_pos}): "
+                f"{terms}; "
+                f"stopping. Last good checkpoint: {last or 'none'} (resume with --resume, e.g. a lower lr)")
+
+    def fit(self) -> dict[str, float]:
+        """Train until ``total_steps``; returns the last logged metrics."""
+        r = self.cfg["run"]
+        log_every, ckpt_every = int(r.get("log_every", 10)), int(r.get("checkpoint_every", 1000))
+        writer = csv_log = bar = None
+        if self.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.yaml").write_text(yaml.safe_dump(self.cfg, sort_keys=False))
+            csv_log = CSVLogger(self.out / "metrics.csv")
+            if r.get("tensorboard", True):
+                from torch.utils.tensorboard import SummaryWriter
+
+                writer = SummaryWriter(str(self.out / "tensorboard"))
+            if r.get("progress", True):
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=self.total_steps, initial=self.step, desc="pretrain", dynamic_ncols=True)
+        last: dict[str, float] = {}
+        window: dict[str, float] = {}
+        n_window = samples = 0
+        t0 = time.perf_counter()
+        try:
+            while self.step < self.total_steps:
+                group: list[dict[str, Any]] = []
+                for batch in self._loader():
+                    group.append(batch)
+                    self.micro_pos += 1
+                    if len(group) < self.accum and self.micro_pos < self.micro_per_epoch:
+                        continue
+                    samples += sum(len(b["texts"]) for b in group) * self.world
+                    metrics = self.train_step(group)
+                    group = []
+                    for k, v in metrics.items():
+                        window[k] = window.get(k, 0.0) + v
+                    n_window += 1
+                    if self.micro_pos >= self.micro_per_epoch:
+                        self.epoch, self.micro_pos = self.epoch + 1, 0
+                    if self.step % log_every == 0 or self.step == self.total_steps:
+                        last = self._log(window, n_window, samples, time.perf_counter() - t0, writer, csv_log)
+                        window, n_window, samples, t0 = {}, 0, 0, time.perf_counter()
+                    if bar is not None:
+                        bar.update(1)
+                        if last:
+                            bar.set_postfix(loss=f"{last.get('loss', float('nan')):.4f}",
+                                            lr=f"{last['lr']:.2e}")
+                    if self.step % ckpt_every == 0 or self.step == self.total_steps:
+                        self.save()
+                    if self.step >= self.total_steps:
+                        break
+                if self.micro_pos >= self.micro_per_epoch:  # an epoch ended without a step boundary
+                    self.epoch, self.micro_pos = self.epoch + 1, 0
+        finally:
+            if bar is not None:
+                bar.close()
+            if writer is not None:
+                writer.close()
+        if self.main:
+            self.export_encoder(self.out / "encoder")
+        dist_utils.barrier()
+        return last
+
+    def _log(self, window, n, samples, seconds, writer, csv_log) -> dict[str, float]:
+        keys = sorted(window)
+        vals = torch.tensor([window[k] / max(n, 1) for k in keys], dtype=torch.float64)
+        vals = dist_utils.all_reduce_mean(vals.to(self.device)).cpu() if self.world > 1 else vals
+        row = {"step": self.step, "epoch": self.epoch, **{k: float(v) for k, v in zip(keys, vals)}}
+        row["lr"] = self.scheduler.get_last_lr()[0]
+        row["samples_per_s"] = samples / seconds if seconds > 0 else 0.0
+        if self.main:
+            csv_log.write(row)
+            if writer is not None:
+                for k, v in row.items():
+                    if k not in ("step", "epoch"):
+                        writer.add_scalar(f"pretrain/{k}", v, self.step)
+        return row
+
+    def export_encoder(self, directory: str | Path) -> Path:
+        """Save the pose encoder psi_SE via ``save_pretrained`` (safetensors + config) for downstream use."""
+        encoder = getattr(self.model, "encoder", None)
+        if encoder is None or not hasattr(encoder, "save_pretrained"):
+            encoder = find_module(self.model, "SignPoseEncoder")
+        if encoder is None:
+            raise RuntimeError("model has no SignPoseEncoder to export")
+        encoder.save_pretrained(directory)
+        return Path(directory)
+
+
+def run_pretrain(cfg: dict[str, Any] | str | Path, overrides: list[str] | None = None, resume: bool = False,
+                 corpus: Any = None, model: torch.nn.Module | None = None) -> dict[str, float]:
+    """Pre-train from a config dict or YAML path; returns the last logged metrics."""
+    if not isinstance(cfg, dict):
+        cfg = load_config(cfg, overrides)
+    trainer = PretrainTrainer(cfg, corpus=corpus, model=model)
+    if resume:
+        trainer.resume()
+    try:
+        return trainer.fit()
+    finally:
+        dist_utils.cleanup_distributed()
