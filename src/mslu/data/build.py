@@ -1,0 +1,302 @@
+"""Build a pre-training corpus (e.g. SL-1.5M, paper Sec. III-A) from a YAML recipe.
+
+Recipe (see ``configs/corpus/sl1.5m.yaml``)::
+
+    name: SL-1.5M
+    shard_size: 4096
+    include_splits: [train]      # splits that enter the corpus (default: train only)
+    benchmarks: all              # benchmark split files to export: all | none | [wlasl100, phoenix2014t, ...]
+    sources:
+      - name: wlasl              # a key of mslu.data.datasets.INGESTORS
+        root: /data/WLASL        # the release folder (official annotation files)
+        poses: /data/poses/wlasl # the .pose files
+        splits: [train]          # optional, overrides include_splits for this source
+        options: {}              # ingestor keyword options
+        limit: null              # optional: at most this many clips of this source
+        enabled: true
+
+Paths may use ``~`` and ``$VARS``; relative paths are relative to the recipe file.
+
+Held-out data: the paper pre-trains on the training data, so by default only the ``train`` split of every
+source enters the corpus, and a clip listed in the dev/test split of any exported benchmark of its source
+is left out even when its own dataset calls it train (``exclude_benchmark_eval: true``). A recipe that
+really wants dev/test clips (e.g. a downstream corpus) lists them in ``include_splits``.
+
+Outputs in ``out_dir`` (the corpus root of :class:`mslu.data.corpus.CorpusWriter`):
+
+* the corpus shards and ``manifest.json``;
+* ``skipped.csv`` (``id,source,reason``): clips without a usable pose or that failed validation;
+* ``stats.json``: per-source statistics (clips per split, written, skipped, frames, hours, paired ...);
+* ``benchmarks/<benchmark>/{train,dev,test}.txt``: sample ids of the downstream splits, and
+  ``benchmarks/index.json``.
+
+Resumable: running the same recipe again continues the corpus; ids already written are not loaded again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mslu.data.datasets import get_ingestor
+from mslu.data.datasets.base import OFFICIAL_SPLITS, DatasetIngestor, canonical_split
+
+log = logging.getLogger(__name__)
+
+_SOURCE_KEYS = {"name", "root", "poses", "splits", "options", "limit", "enabled", "label"}
+_RECIPE_KEYS = {"name", "shard_size", "include_splits", "benchmarks", "sources", "exclude_benchmark_eval",
+                "description"}
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message names the recipe and the problem."""
+
+
+@dataclass
+class SourceSpec:
+    name: str
+    root: Path
+    poses: Path
+    splits: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None
+    label: str = ""  # key in stats / skip report; defaults to name
+
+
+@dataclass
+class Recipe:
+    name: str
+    sources: list[SourceSpec]
+    shard_size: int = 4096
+    benchmarks: str | list[str] = "all"
+    exclude_benchmark_eval: bool = True
+
+
+def _path(value: Any, base: Path, where: str) -> Path:
+    if value in (None, ""):
+        raise RecipeError(f"{where}: missing path")
+    p = Path(os.path.expandvars(os.path.expanduser(str(value))))
+    return p if p.is_absolute() else base / p
+
+
+def parse_recipe(recipe: str | Path | dict, base: Path | None = None) -> Recipe:
+    """Read and check a recipe (a YAML file or an already-loaded dict)."""
+    if isinstance(recipe, dict):
+        data, where, base = recipe, "recipe", base or Path.cwd()
+    else:
+        path = Path(recipe)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RecipeError(f"{path}: cannot read recipe: {exc}") from exc
+        where, base = str(path), base or path.resolve().parent
+    if not isinstance(data, dict):
+        raise RecipeError(f"{where}: a recipe is a mapping with a 'sources' list")
+    unknown = set(data) - _RECIPE_KEYS
+    if unknown:
+        raise RecipeError(f"{where}: unknown key(s) {sorted(unknown)}")
+    default_splits = _splits(data.get("include_splits", ["train"]), f"{where}: include_splits")
+    sources: list[SourceSpec] = []
+    for i, src in enumerate(data.get("sources") or []):
+        w = f"{where}: sources[{i}]"
+        if not isinstance(src, dict) or "name" not in src:
+            raise RecipeError(f"{w}: expected a mapping with a 'name'")
+        unknown = set(src) - _SOURCE_KEYS
+        if unknown:
+            raise RecipeError(f"{w}: unknown key(s) {sorted(unknown)}")
+        if not src.get("enabled", True):
+            continue
+        sources.append(SourceSpec(
+            name=str(src["name"]),
+            root=_path(src.get("root"), base, f"{w}.root"),
+            poses=_path(src.get("poses"), base, f"{w}.poses"),
+            splits=_splits(src["splits"], f"{w}.splits") if "splits" in src else default_splits,
+            options=dict(src.get("options") or {}),
+            limit=None if src.get("limit") is None else int(src["limit"]),
+            label=str(src.get("label") or src["name"]),
+        ))
+    if not sources:
+        raise RecipeError(f"{where}: no (enabled) sources")
+    labels = Counter(s.label for s in sources)
+    if any(n > 1 for n in labels.values()):
+        twice = labels.most_common(1)[0][0]
+        raise RecipeError(f"{where}: source {twice!r} appears twice; give each a distinct 'label'")
+    benchmarks = data.get("benchmarks", "all")
+    if benchmarks in (None, False, "none"):
+        benchmarks = []
+    elif benchmarks is not True and benchmarks != "all":
+        if not isinstance(benchmarks, list):
+            raise RecipeError(f"{where}: benchmarks must be 'all', 'none' or a list of names")
+        benchmarks = [str(b) for b in benchmarks]
+    else:
+        benchmarks = "all"
+    return Recipe(
+        name=str(data.get("name", "corpus")),
+        sources=sources,
+        shard_size=int(data.get("shard_size", 4096)),
+        benchmarks=benchmarks,
+        exclude_benchmark_eval=bool(data.get("exclude_benchmark_eval", True)),
+    )
+
+
+def _splits(value: Any, where: str) -> tuple[str, ...]:
+    values = [value] if isinstance(value, str) else list(value or [])
+    if values == ["all"]:
+        return OFFICIAL_SPLITS
+    try:
+        return tuple(dict.fromkeys(canonical_split(v) for v in values))
+    except ValueError as exc:
+        raise RecipeError(f"{where}: {exc}") from exc
+
+
+def _export_benchmarks(out_dir: Path, found: dict[str, tuple[str, dict[str, list[str]]]],
+                       written_ids: set[str]) -> dict[str, Any]:
+    index: dict[str, Any] = {}
+    for bench, (source, splits) in sorted(found.items()):
+        d = out_dir / "benchmarks" / bench
+        d.mkdir(parents=True, exist_ok=True)
+        entry: dict[str, Any] = {"source": source, "splits": {}}
+        for sp, ids in splits.items():
+            (d / f"{sp}.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
+            entry["splits"][sp] = {"clips": len(ids), "in_corpus": sum(i in written_ids for i in ids)}
+        index[bench] = entry
+    if index:
+        (out_dir / "benchmarks" / "index.json").write_text(json.dumps(index, indent=1), encoding="utf-8")
+    return index
+
+
+def _corpus_stats(out_dir: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Per-source statistics of everything in the corpus (so they stay right across resumed runs)."""
+    from mslu.data.corpus import Corpus
+
+    meta = Corpus(out_dir).metadata.to_pydict()
+    stats: dict[str, dict[str, Any]] = {}
+    signers: dict[str, set[str]] = {}
+    for i in range(len(meta["id"])):
+        src = meta["source"][i]
+        s = stats.setdefault(src, {"samples": 0, "paired": 0, "unpaired": 0, "frames": 0, "hours": 0.0,
+                                   "splits": Counter(), "sign_language": meta["sign_language"][i],
+                                   "text_language": meta["text_language"][i]})
+        frames = int(meta["num_frames"][i])
+        s["samples"] += 1
+        s["paired" if meta["paired"][i] else "unpaired"] += 1
+        s["frames"] += frames
+        s["hours"] += frames / float(meta["fps"][i] or 25.0) / 3600
+        s["splits"][meta["split"][i]] += 1
+        signers.setdefault(src, set()).add(str(meta["signer"][i]))
+    for src, s in stats.items():
+        s["splits"] = dict(s["splits"])
+        s["hours"] = round(s["hours"], 4)
+        s["signers"] = len(signers[src] - {""})
+    return stats, set(meta["id"])
+
+
+def build_corpus(recipe_path: str | Path | dict, out_dir: str | Path) -> dict[str, Any]:
+    """Build (or resume) the corpus of a recipe in ``out_dir``; returns what it writes to stats.json."""
+    from mslu.data.corpus import CorpusWriter
+
+    recipe = parse_recipe(recipe_path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    skipped: list[tuple[str, str, str]] = []
+    run: dict[str, dict[str, Any]] = {}
+    benchmarks: dict[str, tuple[str, dict[str, list[str]]]] = {}
+
+    with CorpusWriter(out_dir, shard_size=recipe.shard_size) as writer:
+        for spec in recipe.sources:
+            ingestor = get_ingestor(spec.name, spec.root, **spec.options)
+            bench = ingestor.benchmarks() if (recipe.benchmarks or recipe.exclude_benchmark_eval) else {}
+            wanted = {b: s for b, s in bench.items() if recipe.benchmarks == "all" or b in recipe.benchmarks}
+            benchmarks.update({b: (spec.label, s) for b, s in wanted.items()})
+            held_out = set()
+            if recipe.exclude_benchmark_eval:
+                held_out = {i for s in bench.values() for sp, ids in s.items() if sp not in spec.splits
+                            for i in ids}
+            run[spec.label] = _ingest_source(ingestor, spec, writer, held_out, skipped)
+        report = writer.report
+    labels = {r["source"]: label for label, r in run.items()}
+    for sid, problem in report.skipped:
+        src = sid.split("/", 1)[0]
+        skipped.append((sid, labels.get(src, src), f"invalid sample: {problem}"))
+
+    with (out_dir / "skipped.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "source", "reason"])
+        w.writerows(skipped)
+    corpus_stats, written_ids = _corpus_stats(out_dir)
+    index = _export_benchmarks(out_dir, benchmarks, written_ids) if recipe.benchmarks else {}
+    reasons = Counter(skip_kind(r) for _, _, r in skipped)
+    stats = {
+        "recipe": recipe.name,
+        "total": {"samples": len(written_ids),
+                  "paired": sum(s["paired"] for s in corpus_stats.values()),
+                  "unpaired": sum(s["unpaired"] for s in corpus_stats.values()),
+                  "hours": round(sum(s["hours"] for s in corpus_stats.values()), 4)},
+        "sources": {label: {**r, **corpus_stats.get(r["source"], {})} for label, r in run.items()},
+        "skipped": {"total": len(skipped), "by_kind": dict(reasons)},
+        "benchmarks": sorted(index),
+    }
+    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False), encoding="utf-8")
+    log.info("corpus %s: %d samples (%d written this run, %d skipped)", out_dir, len(written_ids),
+             report.written, len(skipped))
+    return stats
+
+
+def skip_kind(reason: str) -> str:
+    """Coarse class of a skip reason: ``missing_pose``, ``invalid_sample`` or ``bad_pose``."""
+    if reason.startswith("no pose file"):
+        return "missing_pose"
+    if reason.startswith("invalid sample"):
+        return "invalid_sample"
+    return "bad_pose"
+
+
+def _ingest_source(ingestor: DatasetIngestor, spec: SourceSpec, writer: Any, held_out: set[str],
+                   skipped: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Stream one source into ``writer``; returns its run counts."""
+    counts: Counter = Counter()
+    per_split: Counter = Counter()
+
+    def selected():
+        n = 0
+        for ann in ingestor.annotations():
+            per_split[ann.split] += 1
+            if ann.split not in spec.splits:
+                continue
+            sid = ingestor.sample_id(ann)
+            if sid in held_out:
+                counts["held_out_benchmark_eval"] += 1
+                continue
+            if spec.limit is not None and n >= spec.limit:
+                continue
+            n += 1
+            counts["selected"] += 1
+            if sid in writer:
+                counts["already_in_corpus"] += 1
+                continue
+            yield ann
+
+    def on_skip(sid: str, reason: str) -> None:
+        counts["skipped"] += 1
+        skipped.append((sid, spec.label, reason))
+
+    before = len(writer.report.skipped)
+    for sample in ingestor.samples(spec.poses, on_skip=on_skip, annotations=selected()):
+        if writer.add(sample):
+            counts["added"] += 1
+            if counts["added"] % 10000 == 0:
+                log.info("%s: %d samples added", spec.label, counts["added"])
+        elif sample.id in writer:
+            counts["duplicates"] += 1
+    counts["invalid"] = len(writer.report.skipped) - before
+    log.info("%s: %s", spec.label, dict(counts))
+    return {"source": ingestor.name, "annotations": dict(per_split), "splits_included": list(spec.splits),
+            **dict(counts)}
