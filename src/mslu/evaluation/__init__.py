@@ -1,6 +1,7 @@
 """Downstream metrics: ISLR top-k accuracy, CSLR WER (+ CTM/STM), GF-SLT BLEU/ROUGE-L, SL-RT recall@K."""
 
 from mslu.evaluation.recognition import topk_accuracy
+from mslu.evaluation.translation import DEFAULT_ROUGE_BETA, bleu_scores, rouge_l, translation_metrics
 from mslu.evaluation.wer import (
     EMPTY_HYPOTHESIS,
     StmEntry,
@@ -15,6 +16,10 @@ from mslu.evaluation.wer import (
 )
 
 __all__ = [
+    "DEFAULT_ROUGE_BETA",
+    "bleu_scores",
+    "rouge_l",
+    "translation_metrics",
     "EMPTY_HYPOTHESIS",
     "StmEntry",
     "clean_glosses",
