@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 
 import numpy as np
 import pyarrow as pa
@@ -196,6 +197,15 @@ def test_killed_build_leaves_temp_and_orphan_shard(tmp_path, samples, monkeypatc
     for s in samples:
         assert_same(s, c[c.ids.index(s.id)])
     assert validate_corpus(root) == []
+
+
+def test_pickle_reopens_shards(corpus_dir, samples):
+    c = Corpus(corpus_dir)
+    c[3], c.metadata  # open some shards
+    view = c.filter(split="dev")
+    c2, view2 = pickle.loads(pickle.dumps((c, view)))
+    assert_same(samples[3], c2[3])
+    assert view2.ids == view.ids and view2._base is c2
 
 
 def test_duplicate_ids_in_one_run(tmp_path):
