@@ -45,9 +45,11 @@ def read_vtt(path: Path) -> list[Cue]:
     blocks = re.split(r"\n\s*\n", path.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
     for block in blocks:
         lines = [ln for ln in block.strip().split("\n") if ln.strip()]
+        if not lines or lines[0].split(" ", 1)[0] in ("WEBVTT", "NOTE", "STYLE", "REGION"):
+            continue
         timing = next((i for i, ln in enumerate(lines) if "-->" in ln), None)
         if timing is None:
-            continue  # header, NOTE, STYLE blocks
+            continue
         left, _, right = lines[timing].partition("-->")
         where = f"{path}: cue {len(cues)}"
         start, end = _seconds(left, where), _seconds(right.split()[0] if right.split() else "", where)
