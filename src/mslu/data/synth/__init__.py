@@ -1,0 +1,39 @@
+"""Built-in synthetic sign language corpus (``mslu synth``).
+
+Three synthetic sign languages (``syn-en``, ``syn-de``, ``syn-zh``) over one shared concept space, with
+texts in English, German and Chinese; isolated clips with template sentences, continuous sentences
+with gloss sequences and grammar-made translations, and unpaired clips, rendered as SL79 poses.
+"""
+
+from mslu.data.synth.generator import (
+    BENCHMARK_KINDS,
+    SYNTH_LANGUAGES,
+    SynthConfig,
+    SynthLanguage,
+    build_benchmark,
+    build_language,
+    generate_samples,
+    get_signer,
+    make_sample,
+    sign_timeline,
+    signer_pool,
+)
+from mslu.data.synth.motion import Signer, mirror_body, render, render_body
+
+__all__ = [
+    "BENCHMARK_KINDS",
+    "SYNTH_LANGUAGES",
+    "Signer",
+    "SynthConfig",
+    "SynthLanguage",
+    "build_benchmark",
+    "build_language",
+    "generate_samples",
+    "get_signer",
+    "make_sample",
+    "mirror_body",
+    "render",
+    "render_body",
+    "sign_timeline",
+    "signer_pool",
+]

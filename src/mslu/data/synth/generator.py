@@ -1,0 +1,357 @@
+"""Seeded generator of the synthetic sign-text corpus and of its downstream benchmarks.
+
+Two seeds: ``world_seed`` fixes the *world* (vocabularies, sign prototypes, confusing pairs, the signer
+pool), so a pre-training corpus and the downstream benchmarks built with the same ``world_seed`` share
+their sign languages; ``seed`` fixes the sample stream. Sample ``i`` depends only on
+``(world_seed, seed, i)`` and the config, never on how the stream is chunked, so generation can be
+parallelised or resumed.
+
+Signers are split: ``pretrain`` and ``train`` samples come from the first ``num_signers`` signers,
+``dev`` and ``test`` samples from separate signers, so no downstream dev/test sample (nor its signer)
+is in the pre-training corpus.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from mslu.data.languages import SIGN_LANGUAGES
+from mslu.data.schema import Sample
+from mslu.data.synth.grammar import Grammar, realise, sign_order
+from mslu.data.synth.lexicon import CONCEPT_INDEX, CONCEPTS
+from mslu.data.synth.motion import (
+    DOM,
+    HAND_CH,
+    HEAD_NOD,
+    HEAD_PATTERNS,
+    HEAD_ROLL,
+    MOUTH_OPEN,
+    MOUTH_PATTERNS,
+    NM,
+    NONDOM,
+    REST,
+    Signer,
+    make_prototype,
+    non_manual_block,
+    random_signer,
+    render,
+    resample,
+    transition,
+)
+from mslu.data.templates import template_sentence
+
+SYNTH_LANGUAGES = ("syn-en", "syn-de", "syn-zh")
+# category order for picking vocabularies: every category appears within the first 12 concepts
+_CATEGORY_ORDER = (
+    "person",
+    "verb",
+    "food",
+    "adj",
+    "object",
+    "time",
+    "weather",
+    "animal",
+    "drink",
+    "place",
+    "say",
+    "abstract",
+)
+MIN_VOCAB = len(_CATEGORY_ORDER)
+_SPLIT_CODE = {"pretrain": 0, "train": 1, "dev": 2, "test": 3}
+BENCHMARK_KINDS = ("islr", "cslr", "slt", "retrieval")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Configuration of the synthetic corpus (see the module docstring for the seeds)."""
+
+    seed: int = 0
+    num_samples: int = 1000
+    languages: tuple[str, ...] = SYNTH_LANGUAGES
+    vocab_size: int = 100  # signs per language (<= number of concepts)
+    frac_isolated: float = 0.4
+    frac_continuous: float = 0.45
+    frac_unpaired: float = 0.15
+    confusing_fraction: float = 0.1  # fraction of each vocabulary in pairs differing only non-manually
+    world_seed: int = 1234
+    num_signers: int = 40  # pre-training / train signers
+    num_dev_signers: int = 4
+    num_test_signers: int = 4
+    split: str = "pretrain"  # split of generate_samples' output
+    noise: bool = True  # jitter, dropped joints, low-confidence joints
+    fps: float = 25.0
+    id_prefix: str = "synth"
+
+    def __post_init__(self) -> None:
+        for code in self.languages:
+            if code not in SYNTH_LANGUAGES:
+                raise ValueError(f"unknown synthetic sign language {code!r}; known: {SYNTH_LANGUAGES}")
+        if not MIN_VOCAB <= self.vocab_size <= len(CONCEPTS):
+            raise ValueError(f"vocab_size must be in [{MIN_VOCAB}, {len(CONCEPTS)}], got {self.vocab_size}")
+        fr = (self.frac_isolated, self.frac_continuous, self.frac_unpaired)
+        if min(fr) < 0 or sum(fr) <= 0:
+            raise ValueError(f"sample-kind fractions must be >= 0 with a positive sum, got {fr}")
+        if not 0 <= self.confusing_fraction <= 1:
+            raise ValueError(f"confusing_fraction must be in [0, 1], got {self.confusing_fraction}")
+        if self.split not in _SPLIT_CODE:
+            raise ValueError(f"unknown split {self.split!r}; expected one of {tuple(_SPLIT_CODE)}")
+        if min(self.num_signers, self.num_dev_signers, self.num_test_signers) < 1:
+            raise ValueError("every signer pool needs at least one signer")
+
+
+@dataclass(frozen=True)
+class SynthLanguage:
+    """One synthetic sign language: its vocabulary (labels 0..V-1), sign prototypes and grammar."""
+
+    code: str
+    text_language: str
+    concepts: tuple[str, ...]  # concept key per label
+    protos: np.ndarray = field(repr=False)  # (V, 64, C) sign prototypes
+    frames: np.ndarray = field(repr=False)  # (V,) nominal sign length in frames
+    confusing_pairs: tuple[tuple[int, int], ...]  # label pairs with identical manual parts
+    info: tuple[dict, ...] = field(repr=False)  # per sign: hands, mouth and head patterns
+    glosses: tuple[str, ...] = ()  # gloss name per label: upper-case lemma (en / de) or Chinese word
+    words: tuple[str, ...] = ()  # citation form per label in the text language (isolated template)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.concepts)
+
+    @property
+    def concept_ids(self) -> list[int]:
+        """Index of each sign's concept in the shared concept space (the same across languages)."""
+        return [CONCEPT_INDEX[k] for k in self.concepts]
+
+    @property
+    def grammar(self) -> Grammar:
+        return _grammar(self.concepts)
+
+    def label(self, concept: str) -> int:
+        return self.concepts.index(concept)
+
+
+def gloss_name(concept: str, text_language: str) -> str:
+    lemma = CONCEPTS[CONCEPT_INDEX[concept]].lemma[text_language]
+    return lemma if text_language == "zh" else lemma.upper().replace(" ", "-")
+
+
+@lru_cache(maxsize=64)
+def _grammar(concepts: tuple[str, ...]) -> Grammar:
+    return Grammar(list(concepts))
+
+
+def _code(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def _pick_vocab(rng: np.random.Generator, size: int) -> tuple[str, ...]:
+    by_cat: dict[str, list[str]] = {c: [] for c in _CATEGORY_ORDER}
+    for i in rng.permutation(len(CONCEPTS)):
+        by_cat[CONCEPTS[i].category].append(CONCEPTS[i].key)
+    out: list[str] = []
+    while len(out) < size:
+        for cat in _CATEGORY_ORDER:
+            if by_cat[cat] and len(out) < size:
+                out.append(by_cat[cat].pop())
+    return tuple(out)
+
+
+@lru_cache(maxsize=32)
+def build_language(
+    code: str, vocab_size: int = 100, world_seed: int = 1234, confusing_fraction: float = 0.1
+) -> SynthLanguage:
+    """The synthetic sign language ``code`` of a world (deterministic, cached)."""
+    if code not in SYNTH_LANGUAGES:
+        raise ValueError(f"unknown synthetic sign language {code!r}; known: {SYNTH_LANGUAGES}")
+    text_language = SIGN_LANGUAGES[code][1]
+    lc = _code(code)
+    concepts = _pick_vocab(np.random.default_rng([world_seed, lc, 1]), vocab_size)
+    protos, frames, info = [], [], []
+    for key in concepts:  # a concept's sign depends only on (world, language, concept)
+        rng = np.random.default_rng([world_seed, lc, 2, CONCEPT_INDEX[key]])
+        p, d = make_prototype(rng)
+        protos.append(p)
+        frames.append(int(rng.integers(12, 23)))
+        info.append(d)
+    protos_a = np.stack(protos)
+    rng = np.random.default_rng([world_seed, lc, 3])
+    n_pairs = int(round(confusing_fraction * vocab_size / 2))
+    labels = rng.permutation(vocab_size)[: 2 * n_pairs]
+    pairs = []
+    for a, b in zip(labels[0::2], labels[1::2], strict=True):
+        a, b = int(a), int(b)
+        protos_a[b, :, : 2 * HAND_CH] = protos_a[a, :, : 2 * HAND_CH]
+        frames[b] = frames[a]
+        mouths = [m for m in MOUTH_PATTERNS if m != info[a]["mouth"]]
+        heads = [h for h in HEAD_PATTERNS if h != info[a]["head"]]
+        mouth, head = mouths[int(rng.integers(len(mouths)))], heads[int(rng.integers(len(heads)))]
+        protos_a[b, :, NM] = non_manual_block(mouth, head)
+        info[b] = dict(info[a], mouth=mouth, head=head)
+        pairs.append((min(a, b), max(a, b)))
+    protos_a.setflags(write=False)
+    return SynthLanguage(
+        code,
+        text_language,
+        concepts,
+        protos_a,
+        np.asarray(frames),
+        tuple(sorted(pairs)),
+        tuple(info),
+        glosses=tuple(gloss_name(k, text_language) for k in concepts),
+        words=tuple(CONCEPTS[CONCEPT_INDEX[k]].lemma[text_language] for k in concepts),
+    )
+
+
+@lru_cache(maxsize=4096)
+def get_signer(world_seed: int, index: int) -> Signer:
+    """Signer ``index`` of a world's signer pool."""
+    return random_signer(np.random.default_rng([world_seed, 99, index]), f"synth-signer-{index:03d}")
+
+
+def signer_pool(cfg: SynthConfig, split: str) -> range:
+    """Indices of the signers used for ``split``."""
+    a, b = cfg.num_signers, cfg.num_signers + cfg.num_dev_signers
+    return {
+        "pretrain": range(0, a),
+        "train": range(0, a),
+        "dev": range(a, b),
+        "test": range(b, b + cfg.num_test_signers),
+    }[split]
+
+
+def sign_timeline(
+    lang: SynthLanguage, labels: list[int], signer: Signer, rng: np.random.Generator
+) -> np.ndarray:
+    """Co-articulated (T, C) timeline of a sign sequence, from rest to rest, for ``signer``."""
+    speed = signer.speed * rng.uniform(0.9, 1.1)
+    segs = [np.repeat(REST[None], int(rng.integers(0, 6)), 0)]
+    cur = REST
+    off = np.asarray(signer.offset)
+    for k, lab in enumerate(labels):
+        n = max(6, int(round(lang.frames[lab] / speed * rng.uniform(0.85, 1.15))))
+        seg = resample(lang.protos[lab], n, rng.uniform(0.8, 1.25))
+        for block, sign in ((DOM, 1.0), (NONDOM, -1.0)):
+            xy = seg[:, block.start : block.start + 2]
+            amp = signer.amplitude * rng.uniform(0.85, 1.15)
+            shift = rng.normal(0.0, 0.035, 2) + off * (sign, 1.0)
+            xy[:] = xy[0] + (xy - xy[0]) * amp + shift
+            seg[:, block.start + 2] += rng.normal(0.0, 0.1)
+        seg[:, [MOUTH_OPEN, HEAD_ROLL, HEAD_NOD]] *= rng.uniform(0.75, 1.2)
+        nt = int(round(rng.uniform(6, 10) / speed)) if k == 0 else int(round(rng.uniform(3, 7) / speed))
+        segs += [transition(cur, seg[0], nt), seg]
+        cur = seg[-1]
+    segs += [
+        transition(cur, REST, int(round(rng.uniform(6, 10) / speed))),
+        np.repeat(REST[None], int(rng.integers(0, 6)), 0),
+    ]
+    return np.concatenate(segs)
+
+
+def _sample(
+    cfg: SynthConfig,
+    lang: SynthLanguage,
+    kind: str,
+    rng: np.random.Generator,
+    sample_id: str,
+    split: str,
+    source: str,
+    paired: bool = True,
+    label: int | None = None,
+) -> Sample:
+    """One sample of ``kind`` ("isolated" or "continuous")."""
+    pool = signer_pool(cfg, split)
+    signer = get_signer(cfg.world_seed, pool[int(rng.integers(len(pool)))])
+    extra: dict = {"kind": kind, "handedness": "left" if signer.left_handed else "right"}
+    if kind == "isolated":
+        lab = int(rng.integers(lang.vocab_size)) if label is None else label
+        labels = [lab]
+        text = template_sentence(lang.words[lab], lang.text_language)
+        gloss = None
+        extra["gloss_name"] = lang.glosses[lab]
+    else:
+        prop = lang.grammar.sample(rng)
+        labels = [lang.label(k) for k in sign_order(prop, lang.code)]
+        text = realise(prop, lang.text_language, rng)
+        gloss = [lang.glosses[i] for i in labels]
+        lab = None
+    extra["concepts"] = [lang.concepts[i] for i in labels]
+    pose = render(sign_timeline(lang, labels, signer, rng), signer, rng, noise=cfg.noise)
+    return Sample(
+        id=sample_id,
+        pose=pose,
+        source=source,
+        sign_language=lang.code,
+        text=text if paired else None,
+        text_language=lang.text_language if paired else None,
+        gloss=gloss if paired else None,
+        label=lab if paired else None,
+        split=split,
+        signer=signer.id,
+        fps=cfg.fps,
+        width=signer.width,
+        height=signer.height,
+        estimator="synthetic",
+        paired=paired,
+        extra=extra,
+    )
+
+
+def _languages(cfg: SynthConfig) -> list[SynthLanguage]:
+    return [build_language(c, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction) for c in cfg.languages]
+
+
+def make_sample(cfg: SynthConfig, index: int) -> Sample:
+    """Sample ``index`` of the corpus stream of ``cfg`` (depends only on the config and ``index``)."""
+    rng = np.random.default_rng([cfg.seed, _SPLIT_CODE[cfg.split], index])
+    langs = _languages(cfg)
+    lang = langs[int(rng.integers(len(langs)))]
+    fr = np.array([cfg.frac_isolated, cfg.frac_continuous, cfg.frac_unpaired], dtype=np.float64)
+    kind = ("isolated", "continuous", "unpaired")[int(rng.choice(3, p=fr / fr.sum()))]
+    sid = f"{cfg.id_prefix}-{cfg.seed}-{index:09d}"
+    if kind == "unpaired":
+        motion = "isolated" if rng.random() < 0.4 else "continuous"
+        return _sample(cfg, lang, motion, rng, sid, cfg.split, "synth-unpaired", paired=False)
+    return _sample(cfg, lang, kind, rng, sid, cfg.split, f"synth-{kind}")
+
+
+def generate_samples(cfg: SynthConfig, start: int = 0, stop: int | None = None) -> Iterator[Sample]:
+    """Samples ``start .. stop-1`` (default: all ``cfg.num_samples``) of the corpus stream of ``cfg``."""
+    stop = cfg.num_samples if stop is None else min(stop, cfg.num_samples)
+    for i in range(start, stop):
+        yield make_sample(cfg, i)
+
+
+def build_benchmark(
+    kind: str,
+    language: str = "syn-en",
+    num_train: int = 1000,
+    num_dev: int = 200,
+    num_test: int = 200,
+    seed: int = 0,
+    cfg: SynthConfig | None = None,
+) -> Iterator[Sample]:
+    """Downstream benchmark samples (splits train, dev, test) of one synthetic sign language.
+
+    ``kind``: ``islr`` (isolated clips, ``label`` = class index, template text), ``cslr`` (continuous,
+    ``gloss``), ``slt`` and ``retrieval`` (continuous, ``gloss`` and translation ``text``). The world
+    (vocabulary, signs, signer pools) comes from ``cfg`` (default :class:`SynthConfig`); dev and test
+    use signers that never appear in the pre-training corpus. ISLR labels cycle through the
+    vocabulary, so every split is class balanced.
+    """
+    if kind not in BENCHMARK_KINDS:
+        raise ValueError(f"unknown benchmark kind {kind!r}; expected one of {BENCHMARK_KINDS}")
+    cfg = cfg or SynthConfig()
+    lang = build_language(language, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction)
+    kcode = 100 + BENCHMARK_KINDS.index(kind)
+    for split, n in (("train", num_train), ("dev", num_dev), ("test", num_test)):
+        for i in range(n):
+            rng = np.random.default_rng([seed, kcode, _code(language), _SPLIT_CODE[split], i])
+            sid = f"synth-{kind}-{language}-{split}-{seed}-{i:07d}"
+            motion = "isolated" if kind == "islr" else "continuous"
+            label = i % lang.vocab_size if kind == "islr" else None
+            yield _sample(cfg, lang, motion, rng, sid, split, f"synth-{kind}", label=label)
