@@ -210,9 +210,15 @@ def build_corpus(recipe_path: str | Path | dict, out_dir: str | Path) -> dict[st
     run: dict[str, dict[str, Any]] = {}
     benchmarks: dict[str, tuple[str, dict[str, list[str]]]] = {}
 
+    ingestors = []
+    for spec in recipe.sources:  # check every source before writing anything
+        for what, p in (("root", spec.root), ("poses", spec.poses)):
+            if not p.is_dir():
+                raise RecipeError(f"source {spec.label!r}: {what} folder {p} does not exist")
+        ingestors.append(get_ingestor(spec.name, spec.root, **spec.options))
+
     with CorpusWriter(out_dir, shard_size=recipe.shard_size) as writer:
-        for spec in recipe.sources:
-            ingestor = get_ingestor(spec.name, spec.root, **spec.options)
+        for spec, ingestor in zip(recipe.sources, ingestors, strict=True):
             bench = ingestor.benchmarks() if (recipe.benchmarks or recipe.exclude_benchmark_eval) else {}
             wanted = {b: s for b, s in bench.items() if recipe.benchmarks == "all" or b in recipe.benchmarks}
             benchmarks.update({b: (spec.label, s) for b, s in wanted.items()})

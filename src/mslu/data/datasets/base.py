@@ -8,7 +8,8 @@ reads) named after the clip or video id. For each annotation the pose root is se
 2. ``<pose_root>/<annotation.media_id>.pose``: a pose file of the whole (untrimmed) video, cut to the
    annotation's start/end frames or seconds.
 
-For clip-level datasets (Phoenix, CSL-Daily) id and media id are the same and there is nothing to cut. A
+When id and media id are the same (WLASL: the video id) only the second applies; for clip-level datasets
+(Phoenix, CSL-Daily) there is no window, so nothing is cut. A
 missing, unreadable or empty pose file does not stop a run: the clip is reported (``on_skip``) and skipped.
 """
 
@@ -149,7 +150,10 @@ class DatasetIngestor(ABC):
     # -- samples ----------------------------------------------------------------------------------
     def find_pose(self, pose_root: Path, ann: Annotation) -> tuple[Path, bool]:
         """(pose file, needs trimming) for ``ann``; raises :class:`PoseUnavailable` when there is none."""
-        for stem, cut in ((ann.id, False), (ann.media_id, ann.trimmed)):
+        candidates = [(ann.media_id, ann.trimmed)]
+        if ann.id != ann.media_id:  # a clip-level file (already cut) comes first
+            candidates.insert(0, (ann.id, False))
+        for stem, cut in candidates:
             for suffix in POSE_SUFFIXES:
                 p = pose_root / f"{stem}{suffix}"
                 if p.is_file():
