@@ -305,6 +305,11 @@ def _languages(cfg: SynthConfig) -> list[SynthLanguage]:
     return [build_language(c, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction) for c in cfg.languages]
 
 
+def sample_id(cfg: SynthConfig, index: int) -> str:
+    """The id of sample ``index`` of the corpus stream (cheap: nothing is generated)."""
+    return f"{cfg.id_prefix}-{cfg.seed}-{index:09d}"
+
+
 def make_sample(cfg: SynthConfig, index: int) -> Sample:
     """Sample ``index`` of the corpus stream of ``cfg`` (depends only on the config and ``index``)."""
     rng = np.random.default_rng([cfg.seed, _SPLIT_CODE[cfg.split], index])
@@ -312,7 +317,7 @@ def make_sample(cfg: SynthConfig, index: int) -> Sample:
     lang = langs[int(rng.integers(len(langs)))]
     fr = np.array([cfg.frac_isolated, cfg.frac_continuous, cfg.frac_unpaired], dtype=np.float64)
     kind = ("isolated", "continuous", "unpaired")[int(rng.choice(3, p=fr / fr.sum()))]
-    sid = f"{cfg.id_prefix}-{cfg.seed}-{index:09d}"
+    sid = sample_id(cfg, index)
     if kind == "unpaired":
         motion = "isolated" if rng.random() < 0.4 else "continuous"
         return _sample(cfg, lang, motion, rng, sid, cfg.split, "synth-unpaired", paired=False)
@@ -324,6 +329,28 @@ def generate_samples(cfg: SynthConfig, start: int = 0, stop: int | None = None) 
     stop = cfg.num_samples if stop is None else min(stop, cfg.num_samples)
     for i in range(start, stop):
         yield make_sample(cfg, i)
+
+
+def benchmark_sample_id(kind: str, language: str, split: str, index: int, seed: int = 0) -> str:
+    return f"synth-{kind}-{language}-{split}-{seed}-{index:07d}"
+
+
+def make_benchmark_sample(
+    kind: str, language: str, split: str, index: int, seed: int = 0, cfg: SynthConfig | None = None
+) -> Sample:
+    """Sample ``index`` of ``split`` of a downstream benchmark (see :func:`build_benchmark`)."""
+    if kind not in BENCHMARK_KINDS:
+        raise ValueError(f"unknown benchmark kind {kind!r}; expected one of {BENCHMARK_KINDS}")
+    if split not in ("train", "dev", "test"):
+        raise ValueError(f"benchmark split must be train, dev or test, got {split!r}")
+    cfg = cfg or SynthConfig()
+    lang = build_language(language, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction)
+    kcode = 100 + BENCHMARK_KINDS.index(kind)
+    rng = np.random.default_rng([seed, kcode, _code(language), _SPLIT_CODE[split], index])
+    sid = benchmark_sample_id(kind, language, split, index, seed)
+    if kind == "islr":
+        return _sample(cfg, lang, "isolated", rng, sid, split, "synth-islr", label=index % lang.vocab_size)
+    return _sample(cfg, lang, "continuous", rng, sid, split, f"synth-{kind}")
 
 
 def build_benchmark(
@@ -343,15 +370,6 @@ def build_benchmark(
     use signers that never appear in the pre-training corpus. ISLR labels cycle through the
     vocabulary, so every split is class balanced.
     """
-    if kind not in BENCHMARK_KINDS:
-        raise ValueError(f"unknown benchmark kind {kind!r}; expected one of {BENCHMARK_KINDS}")
-    cfg = cfg or SynthConfig()
-    lang = build_language(language, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction)
-    kcode = 100 + BENCHMARK_KINDS.index(kind)
     for split, n in (("train", num_train), ("dev", num_dev), ("test", num_test)):
         for i in range(n):
-            rng = np.random.default_rng([seed, kcode, _code(language), _SPLIT_CODE[split], i])
-            sid = f"synth-{kind}-{language}-{split}-{seed}-{i:07d}"
-            motion = "isolated" if kind == "islr" else "continuous"
-            label = i % lang.vocab_size if kind == "islr" else None
-            yield _sample(cfg, lang, motion, rng, sid, split, f"synth-{kind}", label=label)
+            yield make_benchmark_sample(kind, language, split, i, seed, cfg)

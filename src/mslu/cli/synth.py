@@ -1,0 +1,101 @@
+"""``mslu synth``: write the built-in synthetic sign-text corpus (and its downstream benchmarks)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "synth",
+        help="generate the synthetic sign language corpus",
+        description="Generate the synthetic sign-text corpus (three synthetic sign languages with English, "
+        "German and Chinese texts) into a corpus directory; resumable (existing ids are skipped). "
+        "With --benchmarks, also write the downstream benchmarks (islr, cslr, slt, retrieval) per language "
+        "under OUT/benchmarks/<kind>-<language>.",
+    )
+    p.add_argument("--out", required=True, help="corpus directory")
+    p.add_argument("--num-samples", type=int, default=10000, help="pre-training samples (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="sample stream seed")
+    p.add_argument("--world-seed", type=int, default=1234, help="seed of vocabularies, signs and signers")
+    p.add_argument("--languages", nargs="+", default=["syn-en", "syn-de", "syn-zh"])
+    p.add_argument("--vocab-size", type=int, default=100, help="signs per language")
+    p.add_argument("--frac-isolated", type=float, default=0.4)
+    p.add_argument("--frac-continuous", type=float, default=0.45)
+    p.add_argument("--frac-unpaired", type=float, default=0.15)
+    p.add_argument("--confusing-fraction", type=float, default=0.1)
+    p.add_argument("--split", default="pretrain", choices=["pretrain", "train"])
+    p.add_argument("--shard-size", type=int, default=4096)
+    p.add_argument("--benchmarks", action="store_true", help="also write the downstream benchmarks")
+    p.add_argument(
+        "--bench-sizes", type=int, nargs=3, default=[1000, 200, 200], metavar=("TRAIN", "DEV", "TEST")
+    )
+    p.set_defaults(func=run)
+
+
+def _write(root, ids_and_makers, shard_size: int) -> None:
+    from mslu.data.corpus import CorpusWriter
+
+    t0 = time.perf_counter()
+    with CorpusWriter(root, shard_size=shard_size) as w:
+        existing = 0
+        for sid, make in ids_and_makers:
+            if sid in w:
+                existing += 1
+                continue
+            w.add(make())
+    report = w.report
+    log.info(
+        "%s: %d written, %d already there, %d skipped (%.1f s)",
+        root,
+        report.written,
+        existing,
+        len(report.skipped),
+        time.perf_counter() - t0,
+    )
+    for sid, problem in report.skipped[:10]:
+        log.warning("skipped %s: %s", sid, problem)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mslu.data.synth import (
+        BENCHMARK_KINDS,
+        SynthConfig,
+        benchmark_sample_id,
+        make_benchmark_sample,
+        make_sample,
+        sample_id,
+    )
+
+    cfg = SynthConfig(
+        seed=args.seed,
+        num_samples=args.num_samples,
+        languages=tuple(args.languages),
+        vocab_size=args.vocab_size,
+        frac_isolated=args.frac_isolated,
+        frac_continuous=args.frac_continuous,
+        frac_unpaired=args.frac_unpaired,
+        confusing_fraction=args.confusing_fraction,
+        world_seed=args.world_seed,
+        split=args.split,
+    )
+    out = Path(args.out)
+    _write(out, ((sample_id(cfg, i), lambda i=i: make_sample(cfg, i)) for i in range(cfg.num_samples)),
+           args.shard_size)  # fmt: skip
+    if args.benchmarks:
+        sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))
+        for lang in cfg.languages:
+            for kind in BENCHMARK_KINDS:
+                jobs = (
+                    (benchmark_sample_id(kind, lang, split, i, args.seed),
+                     lambda k=kind, s=split, i=i, la=lang: make_benchmark_sample(k, la, s, i, args.seed, cfg))
+                    for split, n in sizes.items() for i in range(n)
+                )  # fmt: skip
+                _write(out / "benchmarks" / f"{kind}-{lang}", jobs, args.shard_size)
+    return 0
