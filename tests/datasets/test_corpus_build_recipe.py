@@ -168,3 +168,16 @@ def test_sl15m_recipe_lists_all_nine_sources():
     assert sorted(s.name for s in recipe.sources) == sorted(["wlasl", "msasl", "nmfs_csl", "slr500",
         "phoenix2014", "phoenix2014t", "csl_daily", "how2sign", "bobsl"])
     assert all(s.splits == ("train",) for s in recipe.sources) and recipe.exclude_benchmark_eval
+
+
+def test_ingest_cli(setup, capsys):
+    from mslu.cli import main
+
+    out = setup / "cli"
+    rc = main(["ingest", "phoenix2014", "--root", str(setup / "data/phoenix-2014"),
+               "--poses", str(setup / "poses/phoenix2014"), "--out", str(out), "--splits", "train", "test"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["total"]["unpaired"] == 3
+    assert sorted(s.id for s in Corpus(out)) == ["phoenix2014/u1", "phoenix2014/u2", "phoenix2014/u3"]
+    rc = main(["ingest", "nope", "--root", str(setup), "--poses", str(setup), "--out", str(setup / "x")])
+    assert rc == 2 and "unknown dataset" in capsys.readouterr().err
