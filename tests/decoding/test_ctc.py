@@ -109,3 +109,46 @@ def test_bad_input():
         ctc_greedy_decode(np.zeros((2, 3, 4)), lengths=[3, 4])
     with pytest.raises(ValueError, match="blank"):
         ctc_prefix_beam_search(np.zeros((3, 4)), blank=4)
+
+
+def _textbook_prefix_beam_search(lp, beam_width, blank=0):
+    """Straightforward dict-based prefix beam search (independent reference for narrow beams)."""
+    beams = {(): (0.0, -np.inf)}
+    for frame in lp:
+        nxt = defaultdict(lambda: [-np.inf, -np.inf])
+        for prefix, (pb, pnb) in beams.items():
+            tot = np.logaddexp(pb, pnb)
+            nxt[prefix][0] = np.logaddexp(nxt[prefix][0], tot + frame[blank])
+            for c in range(lp.shape[1]):
+                if c == blank:
+                    continue
+                new = prefix + (c,)
+                if prefix and prefix[-1] == c:
+                    nxt[prefix][1] = np.logaddexp(nxt[prefix][1], pnb + frame[c])
+                    nxt[new][1] = np.logaddexp(nxt[new][1], pb + frame[c])
+                else:
+                    nxt[new][1] = np.logaddexp(nxt[new][1], tot + frame[c])
+        ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:beam_width]
+        beams = {p: tuple(v) for p, v in ranked}
+    scored = [(p, float(np.logaddexp(*v))) for p, v in beams.items()]
+    return sorted(scored, key=lambda ps: -ps[1])
+
+
+@pytest.mark.parametrize("beam_width", [1, 2, 3, 5])
+def test_narrow_beam_matches_textbook_implementation(beam_width):
+    rng = np.random.default_rng(beam_width)
+    lp = _random_log_probs(rng, 12, 4)
+    got = ctc_prefix_beam_search(lp, beam_width=beam_width)
+    ref = _textbook_prefix_beam_search(lp, beam_width)
+    assert [h.labels for h in got] == [p for p, _ in ref]
+    assert [h.score for h in got] == pytest.approx([s for _, s in ref])
+
+
+def test_ties_are_deterministic():
+    lp = np.log(np.full((2, 3), 1 / 3))
+    a = ctc_prefix_beam_search(lp, beam_width=2)
+    assert a == ctc_prefix_beam_search(lp, beam_width=2)
+    # frame 1 keeps "" and (1,) (stable among three ties); then (1,) has 3/9 and "", (2,), (1, 2) tie at
+    # 1/9: the kept prefix "" comes before the new extensions
+    assert [h.labels for h in a] == [(1,), ()]
+    assert np.exp([h.score for h in a]) == pytest.approx([3 / 9, 1 / 9])

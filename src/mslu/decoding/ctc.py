@@ -77,6 +77,17 @@ def ctc_greedy_decode(log_probs: Any, lengths: Sequence[int] | None = None, blan
     return out[0] if single else out
 
 
+def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest finite scores, best first; ties keep the lower index (stable)."""
+    if scores.size > k:
+        kth = np.partition(scores, scores.size - k)[scores.size - k]
+        idx = np.flatnonzero(scores >= kth)  # every candidate tied with the k-th one, in index order
+    else:
+        idx = np.arange(scores.size)
+    idx = idx[np.argsort(-scores[idx], kind="stable")][:k]
+    return idx[np.isfinite(scores[idx])]
+
+
 def _prefix_beam_search_one(lp: np.ndarray, beam_width: int, blank: int, nbest: int) -> list[CTCHypothesis]:
     """Prefix beam search over one (T, C) sequence of log-probabilities.
 
@@ -108,8 +119,7 @@ def _prefix_beam_search_one(lp: np.ndarray, beam_width: int, blank: int, nbest: 
                 ext[j, p[-1]] = neg_inf
         n = len(prefixes)
         scores = np.concatenate([np.logaddexp(stay_b, stay_nb), ext.ravel()])
-        order = np.argsort(-scores, kind="stable")[:beam_width]
-        order = order[np.isfinite(scores[order])]
+        order = _top_indices(scores, beam_width)
         new_prefixes, new_pb, new_pnb = [], [], []
         for k in order.tolist():
             if k < n:
