@@ -150,3 +150,21 @@ def test_registry_languages():
         get_ingestor("nope", ".")
     with pytest.raises(TypeError, match="unknown options"):
         get_ingestor("phoenix2014", ".", colour="red")
+
+
+def test_how2sign_cuts_raw_video_pose_by_realigned_times(shared_datasets, tmp_path, fake_pose):
+    ing = get_ingestor("how2sign", shared_datasets / "how2sign")
+    anns = [a for a in ing.annotations("test") if a.media_id == "-fZc293MpJk-1-rgb_front"]
+    assert len(anns) == 7
+    fps = 2.0  # few frames keep the frame index readable from the fake pose's nose x
+    fake_pose(tmp_path / "-fZc293MpJk-1-rgb_front.pose", 150, fps=fps)
+    fake_pose(tmp_path / "-fZc293MpJk_0-1-rgb_front.pose", 4, fps=fps)  # a clip file wins over the video
+    samples = {s.id: s for s in ing.samples(tmp_path, annotations=anns)}
+    assert len(samples) == 7
+    clip = samples["how2sign/-fZc293MpJk_0-1-rgb_front"]
+    assert clip.num_frames == 4 and "window" not in clip.extra
+    s = samples["how2sign/-fZc293MpJk_2-1-rgb_front"]  # 7.27 s .. 20.3 s
+    frames = [round(float(x) * 100) - 1 for x in s.pose[:, 0, 0]]
+    assert frames == list(range(round(7.27 * fps), round(20.3 * fps)))
+    assert (s.text_language, s.sign_language, s.split, s.fps) == ("en", "ase", "test", fps)
+    assert s.text.startswith("The aileron")
