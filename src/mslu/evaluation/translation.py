@@ -17,7 +17,7 @@ __all__ = ["DEFAULT_ROUGE_BETA", "bleu_scores", "rouge_l", "tokenize_for_metrics
 
 # signjoey's ROUGE-L (reused by GFSLT-VLP) weights recall with beta = 1.2; rouge_score's own F uses beta = 1.
 DEFAULT_ROUGE_BETA = 1.2
-CHARACTER_LANGUAGES = frozenset({"zh", "zh-cn", "zh-hans", "zh-hant", "cmn", "csl", "ja"})
+CHARACTER_LANGUAGES = frozenset({"zh", "zh-cn", "zh-tw", "zh-hans", "zh-hant", "cmn"})
 
 
 def _is_character_level(language: str | None) -> bool:
