@@ -167,6 +167,9 @@ def test_killed_build_leaves_temp_and_orphan_shard(tmp_path, samples, monkeypatc
     w = CorpusWriter(root, shard_size=4)
     for s in samples[:10]:  # commits 2 shards, 2 samples stay buffered, never closed ("killed")
         w.add(s)
+    with pytest.raises(CorpusError, match="another CorpusWriter"):
+        CorpusWriter(root)
+    w._unlock()  # the OS releases the lock of a killed process
     # a crash between the shard rename and the manifest update: an unlisted, complete shard file
     real = corpus_mod._atomic_write_text
 
@@ -179,6 +182,7 @@ def test_killed_build_leaves_temp_and_orphan_shard(tmp_path, samples, monkeypatc
     monkeypatch.setattr(corpus_mod, "_atomic_write_text", fail_manifest)
     with pytest.raises(OSError):
         w2.add(samples[11])  # fills the shard, shard file renamed, manifest update fails
+    w2._unlock()
     monkeypatch.setattr(corpus_mod, "_atomic_write_text", real)
     assert (root / "shard-00002.arrow").exists()
     assert len(Corpus(root)) == 8  # readers see committed shards only
@@ -206,6 +210,15 @@ def test_pickle_reopens_shards(corpus_dir, samples):
     c2, view2 = pickle.loads(pickle.dumps((c, view)))
     assert_same(samples[3], c2[3])
     assert view2.ids == view.ids and view2._base is c2
+
+
+def test_empty_corpus(tmp_path):
+    with CorpusWriter(tmp_path / "c"):
+        pass
+    c = Corpus(tmp_path / "c")
+    assert len(c) == 0 and list(c) == [] and c.lengths.shape == (0,) and c.metadata.num_rows == 0
+    assert len(c.filter(split="train")) == 0
+    assert validate_corpus(tmp_path / "c") == []
 
 
 def test_duplicate_ids_in_one_run(tmp_path):

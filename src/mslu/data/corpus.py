@@ -14,13 +14,14 @@ y / height, confidence). Uncompressed IPC was chosen over Parquet: a shard is op
 ``pa.memory_map`` and the pose of any sample is a zero-copy numpy view (O(1) random access, no row-group
 decode); float16 costs 474 bytes per frame, and general-purpose compression gains little on it.
 
-Atomicity and resume (single writer per corpus): a shard is written to ``shard-XXXXX.arrow.tmp``, fsynced,
-``os.replace``d to its final name, then ``manifest.json`` is rewritten the same way. A shard exists for
-readers only once the manifest lists it. Re-opening a root with :class:`CorpusWriter` deletes stray temp
-files and shard files the manifest does not list (their samples were never committed), loads the ids
-already committed and skips them as duplicates, so an interrupted build, run again, ends with every sample
-exactly once. When the ``with`` block exits on an exception the samples added so far (all validated) are
-committed before the exception propagates; a killed process loses only the uncommitted buffer.
+Atomicity and resume (one writer per corpus, enforced by an ``flock`` on ``ROOT/.lock``): a shard is
+written to ``shard-XXXXX.arrow.tmp``, fsynced, ``os.replace``d to its final name, then ``manifest.json``
+is rewritten the same way. A shard exists for readers only once the manifest lists it. Re-opening a root
+with :class:`CorpusWriter` deletes stray temp files and shard files the manifest does not list (their
+samples were never committed), loads the ids already committed and skips them as duplicates, so an
+interrupted build, run again, ends with every sample exactly once. When the ``with`` block exits on an
+exception the samples added so far (all validated) are committed before the exception propagates; a killed
+process loses only the uncommitted buffer.
 
 Reading: :class:`Corpus` gives ``len``, random access ``corpus[i]``, ``corpus.pose(i)``, streaming
 ``iter(corpus)``, ``corpus.lengths`` (from the small ``num_frames`` column: pose pages are never touched),
@@ -36,6 +37,11 @@ from __future__ import annotations
 import json
 import os
 import re
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory lock; keep to one writer per corpus
+    fcntl = None
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,6 +57,7 @@ from mslu.data.schema import NUM_KEYPOINTS, Sample, SampleError, validate_sample
 FORMAT_NAME = "mslu-corpus"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 SHARD_PATTERN = "shard-{:05d}.arrow"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.arrow$")
 VALUES_PER_FRAME = NUM_KEYPOINTS * 3
@@ -235,6 +242,18 @@ def _new_manifest() -> dict:
     }
 
 
+def _lock_root(root: Path):
+    """Hold an exclusive advisory lock on ``root/.lock`` (released by the OS if the process dies)."""
+    f = open(root / LOCK, "a+b")  # kept open for the writer's lifetime
+    if fcntl is not None:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            raise CorpusError(f"{root}: another CorpusWriter is writing this corpus") from None
+    return f
+
+
 class CorpusWriter:
     """Append samples to the corpus at ``root`` in shards of ``shard_size`` samples.
 
@@ -250,6 +269,7 @@ class CorpusWriter:
         self.shard_size = int(shard_size)
         self.report = WriteReport()
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_root(self.root)
         if (self.root / MANIFEST).exists():
             self._manifest = _read_manifest(self.root)
         else:
@@ -344,9 +364,17 @@ class CorpusWriter:
     def close(self) -> WriteReport:
         """Commit the last (partial) shard. Returns the report."""
         if not self._closed:
-            self.flush()
-            self._closed = True
+            try:
+                self.flush()
+            finally:
+                self._closed = True
+                self._unlock()
         return self.report
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the descriptor releases the flock
+            self._lock = None
 
 
 def _make_batch(rows: list[dict], poses: list[np.ndarray]) -> pa.RecordBatch:
