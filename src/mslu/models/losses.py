@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional as dist_fn
 import torch.nn.functional as F
 
 
@@ -94,7 +95,7 @@ def gather_padded(x: torch.Tensor, with_grad: bool = True) -> tuple[torch.Tensor
     big = torch.stack(shapes).max(0).values.tolist()
     xp = _pad_to(x, big).contiguous()
     if with_grad:
-        parts = list(torch.distributed.nn.functional.all_gather(xp))
+        parts = list(dist_fn.all_gather(xp))
     else:
         parts = [torch.empty_like(xp) for _ in range(world)]
         dist.all_gather(parts, xp)
