@@ -1,13 +1,11 @@
 """Configuration of the pre-training model (paper Sec. III-B, IV-A, Table III) and its ablation switches.
 
 Reading of Table III's ``{d1, d2, d_e, s} = {1024, 1536, 512, 4}`` (see ``docs/model.md``): Eq. 1 defines
-``F_m in R^{t x d1}`` and ``F_n in R^{t x d2}`` and ``F_SE in R^{t x (d1 + d2)}``, so d1 and d2 are read
-as the
-widths of the manual (MEnc) and non-manual (Non_MEnc) transformer encoders, i.e. the widths of the two
-streams'
-outputs. The 512-d per-stream pose embeddings of Sec. III-B are projected linearly to d1 / d2. FFN sizes
-are not
-given by the paper: they default to 4 x width (BERT/ViT convention) and are separate config values.
+``F_m in R^{t x d1}`` and ``F_n in R^{t x d2}`` and ``F_SE in R^{t x (d1 + d2)}``, so d1 and d2 are read as
+the widths of the manual (MEnc) and non-manual (Non_MEnc) transformer encoders, i.e. the widths of the two
+streams' outputs. The 512-d per-stream pose embeddings of Sec. III-B are projected linearly to d1 / d2. FFN
+sizes are not given by the paper: they default to 4 x width (BERT/ViT convention) and are separate config
+values.
 """
 
 from __future__ import annotations

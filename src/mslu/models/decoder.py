@@ -1,5 +1,4 @@
-"""Sign pose decoder psi_SD: a two-layer MLP reconstructing (x, y) of every keypoint from F_SE (Sec.
-III-B)."""
+"""Sign pose decoder psi_SD: a two-layer MLP reconstructing (x, y) of every keypoint from F_SE."""
 
 from __future__ import annotations
 

@@ -1,20 +1,17 @@
 """Frame-wise pose embedding ``Embed`` of Eq. 1: a spatial GCN over the SL79 graph, or a linear projector.
 
-GCN (paper Sec. III-B, after ST-GCN [56]): ST-GCN blocks with the temporal edges removed from the graph
-and the
-TCN sub-module disabled, i.e. every block is a spatial graph convolution with ST-GCN's partitioned adjacency
-(``spatial``: root / centripetal / centrifugal w.r.t. ``SL79_CENTER``; or ``distance`` / ``uniform``),
-learnable
-edge importance, a residual connection and ReLU. The same weights are applied to every frame. Deviation
-(documented): the normalisation layer is a LayerNorm over channels instead of BatchNorm, so padding frames and
-the per-rank batch composition cannot change the result (DDP gives exactly single-process results).
-Only valid frames are embedded; padding frames get zeros.
+GCN (paper Sec. III-B, after ST-GCN [56]): ST-GCN blocks with the temporal edges removed from the graph and
+the TCN sub-module disabled, i.e. every block is a spatial graph convolution with ST-GCN's partitioned
+adjacency (``spatial``: root / centripetal / centrifugal w.r.t. ``SL79_CENTER``, in the ST-GCN reference
+code's convention; or ``distance`` / ``uniform``), learnable edge importance, a residual connection and ReLU.
+The same weights are applied to every frame. Deviation (documented): the normalisation layer is a LayerNorm
+over channels instead of BatchNorm, so padding frames and the per-rank batch composition cannot change the
+result (DDP gives exactly single-process results). Only valid frames are embedded; padding frames get zeros.
 
 After the GCN, the node features of each stream (``SL79.groups["manual"]``: 53 body + hand nodes,
 ``SL79.groups["non_manual"]``: 26 face + mouth nodes) are flattened (joint identity kept) and projected
-linearly
-to ``dim`` (512 in the paper) per stream. The ``linear`` embedding (Tab. XIX) flattens the stream's raw
-(x, y, conf) keypoints and projects them linearly.
+linearly to ``dim`` (512 in the paper) per stream. The ``linear`` embedding (Tab. XIX) flattens the stream's
+raw (x, y, conf) keypoints and projects them linearly.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 ``F_SE = concat(F_m, F_n)`` with ``F_m in R^{t x d1}``, ``F_n in R^{t x d2}`` (d1 / d2 = the streams' widths,
 see ``mslu.models.config``). Each stream: 512-d embedding -> linear to its width -> learnable absolute
-position
-embedding -> N pre-norm ``nn.TransformerEncoderLayer`` blocks with a key padding mask -> final LayerNorm.
-Optional learnable [CLS] token per stream (coarse-grained similarity, Tab. XVIII); its output is returned
-separately by :meth:`SignPoseEncoder.forward_with_cls`, ``forward`` returns the frame features only.
+position embedding -> N pre-norm ``nn.TransformerEncoderLayer`` blocks with a key padding mask -> final
+LayerNorm. Optional learnable [CLS] token per stream (coarse-grained similarity, Tab. XVIII); its output is
+returned separately by :meth:`SignPoseEncoder.forward_with_cls`, ``forward`` returns the frame features only.
 """
 
 from __future__ import annotations

@@ -10,13 +10,12 @@ symmetric InfoNCE. tau is learnable via ``logit_scale = log(1/tau)`` (init tau =
 ``max_logit_scale`` as in CLIP.
 
 Distributed: each rank gathers the sign and text embeddings of all ranks with the autograd-aware
-``torch.distributed.nn.functional.all_gather`` (variable batch / sequence sizes are padded), and computes
-the loss
-terms of its own G_r rows (sign -> all texts) and its own G_r columns (text -> all signs), divided by 2G
-(G = global
-number of paired samples) and multiplied by the world size W. The mean over ranks is then the global loss, and
-DDP's gradient averaging (sum / W) yields exactly the single-process gradient on the global batch, because the
-gather's backward sums the gradient contributions of all ranks. ``normalizer`` does the same for L_PR.
+``torch.distributed.nn.functional.all_gather`` (variable batch / sequence sizes are padded), and computes the
+loss terms of its own G_r rows (sign -> all texts) and its own G_r columns (text -> all signs), divided by 2G
+(G = global number of paired samples) and multiplied by the world size W. The mean over ranks is then the
+global loss, and DDP's gradient averaging (sum / W) yields exactly the single-process gradient on the global
+batch, because the gather's backward sums the gradient contributions of all ranks. ``normalizer`` does the
+same for L_PR.
 """
 
 from __future__ import annotations
@@ -130,9 +129,8 @@ def sign_text_contrastive_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L_STC over the (global) batch of paired embeddings; returns (loss, local similarity rows).
 
-    ``similarity_fn(sign, sign_mask, text, text_mask) -> (B1, B2)``. Under torch.distributed the
-    negatives come
-    from every rank (see module docstring for the gradient scaling).
+    ``similarity_fn(sign, sign_mask, text, text_mask) -> (B1, B2)``. Under torch.distributed the negatives
+    come from every rank (see module docstring for the gradient scaling).
     """
     if not distributed():
         sim = similarity_fn(sign, sign_mask, text, text_mask)

@@ -10,10 +10,8 @@ A keypoint is masked when any level hits it, so its masking probability is ``1 -
 The level probabilities are ``p_l = 1 - (1 - m) ** (w_l / sum(w))`` with the level weights ``w_l`` of
 :class:`~mslu.models.config.MaskConfig`, so the expected fraction of masked keypoints in valid frames is
 exactly ``m``. Padding frames are never masked. The returned ``M`` (B, T, K) is 1 for masked keypoints
-(Eq. 3).
-Masked keypoints are replaced by (0, 0, 0) -- coordinates and confidence, the same as a missing joint --
-or, with
-``replace="token"``, by a learnable per-joint (x, y, conf) token (:class:`MaskToken`).
+(Eq. 3). Masked keypoints are replaced by (0, 0, 0) -- coordinates and confidence, the same as a missing
+joint -- or, with ``replace="token"``, by a learnable per-joint (x, y, conf) token (:class:`MaskToken`).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 
 ``L = L_PR + lambda * L_STC`` (Eq. 6). Unpaired samples (``paired`` False) take part in L_PR only. The frozen
 text encoder is held outside the module tree: it is not in ``parameters()`` / ``state_dict()`` (so neither in
-the optimiser, DDP nor checkpoints) but follows ``.to()`` / ``.cuda()``; it is built lazily from
-``cfg.text`` on first use unless one is passed in, and is not needed when the batch carries precomputed
-``text_features`` / ``text_mask`` (the trainer's cache).
+the optimiser, DDP nor checkpoints) but follows ``.to()`` / ``.cuda()``; it is built lazily from ``cfg.text``
+on first use unless one is passed in, and is not needed when the batch carries precomputed ``text_features`` /
+``text_mask`` (the trainer's cache).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ class PretrainModel(nn.Module):
     """``forward(batch) -> dict(loss, loss_pr, loss_stc, temperature, ...)``.
 
     ``batch``: ``pose`` (B,T,79,3) float32 (normalize_for_model), ``frame_mask`` (B,T) bool, ``texts``
-    list[str],
-    ``text_langs`` list[str], ``paired`` (B,) bool; optional ``text_features`` (B,m,d) / ``text_mask`` (B,m)
-    for the whole batch (rows of unpaired samples are ignored), optional ``mask`` (B,T,79) bool to fix M.
+    list[str], ``text_langs`` list[str], ``paired`` (B,) bool; optional ``text_features`` (B,m,d) /
+    ``text_mask`` (B,m) for the whole batch (rows of unpaired samples are ignored), optional ``mask`` (B,T,79)
+    bool to fix M.
     """
 
     def __init__(self, cfg: PretrainConfig, text_encoder: TextEncoder | None = None):

@@ -5,8 +5,8 @@ Fine-grained, for a sign sequence i and a text j (all B x B pairs at once, no Py
 1. ``F_text = MLP(F_TE)`` (m x d_e); ``F_sign = MLP(AvgPool(F_SE, s))`` (n x d_e). The average pooling uses
    non-overlapping windows of ``s`` frames over valid frames only (a window's mean ignores padding frames), so
    a sequence of t valid frames gives n = ceil(t / s) clips.
-2. Both are L2-normalised; ``Z = F_sign,i F_text,j^T`` (n x m, cosine similarities); padded words / clips
-masked.
+2. Both are L2-normalised; ``Z = F_sign,i F_text,j^T`` (n x m, cosine similarities); padded words and
+   clips are masked.
 3. Row softmax over the words of T_j, then "multiply the resulting matrix with Z" is read element-wise:
    ``Zhat = softmax_row(Z) * Z`` -- each clip's similarities re-weighted by its attention over the words.
 4. Row sums (one value per clip), then the mean over the valid clips gives m_ij.

