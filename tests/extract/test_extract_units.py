@@ -188,3 +188,26 @@ def test_rtmlib_wrapper_keeps_one_signer_with_stub_models():
         RTMLibWholeBody()
     with pytest.raises(FileNotFoundError, match="nope.onnx"):
         RTMLibWholeBody("nope.onnx", "nope2.onnx")
+
+
+def test_pipeline_applies_hand_file_from_directory(tmp_path, fake):
+    src = tmp_path / "videos"
+    src.mkdir()
+    make_video(src / "clip.mp4", n=3)
+    hands_dir = tmp_path / "hands"
+    hands_dir.mkdir()
+    hands = np.full((3, 2, 21, 3), np.nan, np.float32)
+    hands[2, 1] = (5.0, 6.0, 0.8)
+    np.savez(hands_dir / "clip.npz", hands=hands)
+    bad_dir = tmp_path / "bad_hands"
+    bad_dir.mkdir()
+    np.savez(bad_dir / "clip.npz", hands=hands[:2])
+    out = tmp_path / "out"
+    rep = run_extraction([src], out, ExtractConfig(hands=str(hands_dir)), progress=False)
+    assert len(rep.written) == 1
+    seq = read_pose(out / "clip.pose")
+    np.testing.assert_allclose(seq.data[2, 112:133], np.tile([5.0, 6.0, 0.8], (21, 1)))
+    assert (seq.data[:2, 112:133, 2] == 0).all() and (seq.data[:, 91:112, 2] == 0).all()
+    # a hand file of the wrong length fails that video, with the file named
+    rep_bad = run_extraction([src], tmp_path / "out2", ExtractConfig(hands=str(bad_dir)), progress=False)
+    assert rep_bad.written == [] and "clip.npz" in rep_bad.failed[0][1]
