@@ -13,6 +13,7 @@ is in the pre-training corpus.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,14 +35,15 @@ from mslu.data.synth.motion import (
     MOUTH_PATTERNS,
     NM,
     NONDOM,
+    PROTO_LEN,
     REST,
+    NoiseDraw,
     Signer,
+    draw_noise,
     make_prototype,
     non_manual_block,
     random_signer,
-    render,
-    resample,
-    transition,
+    render_batch,
 )
 from mslu.data.templates import template_sentence
 
@@ -193,6 +195,7 @@ def build_language(
         protos_a[b, :, NM] = non_manual_block(mouth, head)
         info[b] = dict(info[a], mouth=mouth, head=head)
         pairs.append((min(a, b), max(a, b)))
+    protos_a = protos_a.astype(np.float32)
     protos_a.setflags(write=False)
     return SynthLanguage(
         code,
@@ -224,32 +227,67 @@ def signer_pool(cfg: SynthConfig, split: str) -> range:
     }[split]
 
 
+_WRISTS = np.array([DOM.start, DOM.start + 1, NONDOM.start, NONDOM.start + 1])
+_ANGLES = np.array([DOM.start + 2, NONDOM.start + 2])
+_NM_SCALED = np.array([MOUTH_OPEN, HEAD_ROLL, HEAD_NOD])
+
+
+def _ease(n: int) -> list[float]:
+    return [0.5 - 0.5 * math.cos(math.pi * (j + 1) / (n + 1)) for j in range(n)]
+
+
 def sign_timeline(
     lang: SynthLanguage, labels: list[int], signer: Signer, rng: np.random.Generator
 ) -> np.ndarray:
-    """Co-articulated (T, C) timeline of a sign sequence, from rest to rest, for ``signer``."""
+    """Co-articulated (T, C) timeline of a sign sequence, from rest to rest, for ``signer``.
+
+    Each sign is its prototype resampled to a signer- and sample-dependent length with a random time
+    warp, its wrist paths scaled and shifted (signer's movement size and signing-space offset plus
+    per-sign variation), hand angles and non-manual intensity varied; consecutive signs are joined by
+    eased transitions between the end of one and the start of the next (co-articulation).
+    """
+    k = len(labels)
+    lab = np.asarray(labels, dtype=np.int64)
     speed = signer.speed * rng.uniform(0.9, 1.1)
-    segs = [np.repeat(REST[None], int(rng.integers(0, 6)), 0)]
-    cur = REST
-    off = np.asarray(signer.offset)
-    for k, lab in enumerate(labels):
-        n = max(6, int(round(lang.frames[lab] / speed * rng.uniform(0.85, 1.15))))
-        seg = resample(lang.protos[lab], n, rng.uniform(0.8, 1.25))
-        for block, sign in ((DOM, 1.0), (NONDOM, -1.0)):
-            xy = seg[:, block.start : block.start + 2]
-            amp = signer.amplitude * rng.uniform(0.85, 1.15)
-            shift = rng.normal(0.0, 0.035, 2) + off * (sign, 1.0)
-            xy[:] = xy[0] + (xy - xy[0]) * amp + shift
-            seg[:, block.start + 2] += rng.normal(0.0, 0.1)
-        seg[:, [MOUTH_OPEN, HEAD_ROLL, HEAD_NOD]] *= rng.uniform(0.75, 1.2)
-        nt = int(round(rng.uniform(6, 10) / speed)) if k == 0 else int(round(rng.uniform(3, 7) / speed))
-        segs += [transition(cur, seg[0], nt), seg]
-        cur = seg[-1]
-    segs += [
-        transition(cur, REST, int(round(rng.uniform(6, 10) / speed))),
-        np.repeat(REST[None], int(rng.integers(0, 6)), 0),
-    ]
-    return np.concatenate(segs)
+    u = rng.random((k, 6))
+    g = rng.standard_normal((k, 6))
+    n = np.maximum(6, np.rint(lang.frames[lab] / speed * (0.85 + 0.3 * u[:, 0]))).astype(np.int64)
+    ends = np.cumsum(n)
+    starts = ends - n
+    seg = np.repeat(np.arange(k), n)
+    t = ((np.arange(int(ends[-1])) - starts[seg]) / (n - 1)[seg]) ** (0.8 + 0.45 * u[:, 1])[seg]
+    pos = t * (PROTO_LEN - 1)
+    i0 = np.minimum(pos.astype(np.int64), PROTO_LEN - 2)
+    f = (pos - i0).astype(np.float32)[:, None]
+    a, b = lang.protos[lab[seg], i0], lang.protos[lab[seg], i0 + 1]
+    s = a + (b - a) * f
+    xy = s[:, _WRISTS]
+    first = xy[starts][seg]
+    amp = (signer.amplitude * (0.85 + 0.3 * u[:, [2, 2, 3, 3]]))[seg]
+    ox, oy = signer.offset
+    shift = (0.035 * g[:, :4] + np.array([ox, oy, -ox, oy]))[seg]  # non-dominant hand: mirrored space
+    s[:, _WRISTS] = first + (xy - first) * amp + shift
+    s[:, _ANGLES] += (0.1 * g[:, 4:6])[seg]
+    s[:, _NM_SCALED] *= (0.75 + 0.45 * u[:, 4])[seg, None]
+    # frame plan: every frame is x[ia] + (x[ib] - x[ia]) * w over the rows x = [REST, sign frames]
+    ia: list[int] = [0] * int(rng.integers(0, 6))
+    ib, w = list(ia), [0.0] * len(ia)
+    prev = 0
+    for j in range(k):
+        lo, hi = int(starts[j]) + 1, int(ends[j]) + 1
+        nt = round((6 + 4 * u[j, 5] if j == 0 else 3 + 4 * u[j, 5]) / speed)
+        ia += [prev] * nt + list(range(lo, hi))
+        ib += [lo] * nt + list(range(lo, hi))
+        w += _ease(nt) + [0.0] * (hi - lo)
+        prev = hi - 1
+    nt = round(rng.uniform(6, 10) / speed)
+    hold = int(rng.integers(0, 6))
+    ia += [prev] * nt + [0] * hold
+    ib += [0] * (nt + hold)
+    w += _ease(nt) + [0.0] * hold
+    x = np.concatenate([REST[None], s])
+    xa = x[ia]
+    return xa + (x[ib] - xa) * np.asarray(w, dtype=np.float32)[:, None]
 
 
 def _sample(
@@ -262,8 +300,8 @@ def _sample(
     source: str,
     paired: bool = True,
     label: int | None = None,
-) -> Sample:
-    """One sample of ``kind`` ("isolated" or "continuous")."""
+) -> _Pending:
+    """One sample of ``kind`` ("isolated" or "continuous"), all but its rendering."""
     pool = signer_pool(cfg, split)
     signer = get_signer(cfg.world_seed, pool[int(rng.integers(len(pool)))])
     extra: dict = {"kind": kind, "handedness": "left" if signer.left_handed else "right"}
@@ -280,10 +318,11 @@ def _sample(
         gloss = [lang.glosses[i] for i in labels]
         lab = None
     extra["concepts"] = [lang.concepts[i] for i in labels]
-    pose = render(sign_timeline(lang, labels, signer, rng), signer, rng, noise=cfg.noise)
-    return Sample(
+    tl = sign_timeline(lang, labels, signer, rng)
+    noise = draw_noise(rng, tl.shape[0], signer) if cfg.noise else None
+    sample = Sample(
         id=sample_id,
-        pose=pose,
+        pose=_NO_POSE,
         source=source,
         sign_language=lang.code,
         text=text if paired else None,
@@ -299,6 +338,39 @@ def _sample(
         paired=paired,
         extra=extra,
     )
+    return _Pending(sample, tl, signer, noise)
+
+
+@dataclass
+class _Pending:
+    sample: Sample
+    timeline: np.ndarray
+    signer: Signer
+    noise: NoiseDraw | None
+
+
+_NO_POSE = np.zeros((0, 79, 3), dtype=np.float32)
+BATCH = 32  # samples rendered together (vectorised over all their frames; results do not depend on it)
+
+
+def _finish(pending: list[_Pending]) -> list[Sample]:
+    poses = render_batch(
+        [p.timeline for p in pending], [p.signer for p in pending], [p.noise for p in pending]
+    )
+    for p, pose in zip(pending, poses, strict=True):
+        p.sample.pose = pose
+    return [p.sample for p in pending]
+
+
+def _batched(makers: Iterator[_Pending], size: int = BATCH) -> Iterator[Sample]:
+    batch: list[_Pending] = []
+    for p in makers:
+        batch.append(p)
+        if len(batch) == size:
+            yield from _finish(batch)
+            batch = []
+    if batch:
+        yield from _finish(batch)
 
 
 def _languages(cfg: SynthConfig) -> list[SynthLanguage]:
@@ -312,6 +384,10 @@ def sample_id(cfg: SynthConfig, index: int) -> str:
 
 def make_sample(cfg: SynthConfig, index: int) -> Sample:
     """Sample ``index`` of the corpus stream of ``cfg`` (depends only on the config and ``index``)."""
+    return _finish([_stream_pending(cfg, index)])[0]
+
+
+def _stream_pending(cfg: SynthConfig, index: int) -> _Pending:
     rng = np.random.default_rng([cfg.seed, _SPLIT_CODE[cfg.split], index])
     langs = _languages(cfg)
     lang = langs[int(rng.integers(len(langs)))]
@@ -327,8 +403,7 @@ def make_sample(cfg: SynthConfig, index: int) -> Sample:
 def generate_samples(cfg: SynthConfig, start: int = 0, stop: int | None = None) -> Iterator[Sample]:
     """Samples ``start .. stop-1`` (default: all ``cfg.num_samples``) of the corpus stream of ``cfg``."""
     stop = cfg.num_samples if stop is None else min(stop, cfg.num_samples)
-    for i in range(start, stop):
-        yield make_sample(cfg, i)
+    yield from _batched(_stream_pending(cfg, i) for i in range(start, stop))
 
 
 def benchmark_sample_id(kind: str, language: str, split: str, index: int, seed: int = 0) -> str:
@@ -339,6 +414,12 @@ def make_benchmark_sample(
     kind: str, language: str, split: str, index: int, seed: int = 0, cfg: SynthConfig | None = None
 ) -> Sample:
     """Sample ``index`` of ``split`` of a downstream benchmark (see :func:`build_benchmark`)."""
+    return _finish([_benchmark_pending(kind, language, split, index, seed, cfg)])[0]
+
+
+def _benchmark_pending(
+    kind: str, language: str, split: str, index: int, seed: int = 0, cfg: SynthConfig | None = None
+) -> _Pending:
     if kind not in BENCHMARK_KINDS:
         raise ValueError(f"unknown benchmark kind {kind!r}; expected one of {BENCHMARK_KINDS}")
     if split not in ("train", "dev", "test"):
@@ -370,6 +451,9 @@ def build_benchmark(
     use signers that never appear in the pre-training corpus. ISLR labels cycle through the
     vocabulary, so every split is class balanced.
     """
-    for split, n in (("train", num_train), ("dev", num_dev), ("test", num_test)):
-        for i in range(n):
-            yield make_benchmark_sample(kind, language, split, i, seed, cfg)
+    if kind not in BENCHMARK_KINDS:
+        raise ValueError(f"unknown benchmark kind {kind!r}; expected one of {BENCHMARK_KINDS}")
+    sizes = (("train", num_train), ("dev", num_dev), ("test", num_test))
+    yield from _batched(
+        _benchmark_pending(kind, language, split, i, seed, cfg) for split, n in sizes for i in range(n)
+    )

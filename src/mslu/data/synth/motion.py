@@ -122,6 +122,7 @@ REST[2], REST[3] = np.pi / 2, 0.55
 REST[4:46] = RELAXED.ravel()
 REST[NONDOM] = REST[DOM]
 REST[MOUTH_WIDTH] = 1.0
+REST = REST.astype(np.float32)
 
 MOVEMENTS = ("line", "arc", "circle", "repeat", "hold", "zigzag")
 MOUTH_PATTERNS = ("closed", "open_close", "double", "wide", "round", "stretch", "puff")
@@ -223,16 +224,16 @@ def resample(proto: np.ndarray, n: int, gamma: float = 1.0) -> np.ndarray:
     """``proto`` (64, C) at ``n`` frames; ``gamma`` warps time (t -> t ** gamma)."""
     pos = np.linspace(0.0, 1.0, n) ** gamma * (PROTO_LEN - 1)
     i0 = np.minimum(pos.astype(np.int64), PROTO_LEN - 2)
-    f = (pos - i0)[:, None]
+    f = (pos - i0)[:, None].astype(proto.dtype)
     return proto[i0] * (1.0 - f) + proto[i0 + 1] * f
 
 
 def transition(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """``n`` co-articulation frames strictly between channel vectors ``a`` and ``b`` (eased)."""
     if n <= 0:
-        return np.empty((0, a.shape[0]))
+        return np.empty((0, a.shape[0]), dtype=a.dtype)
     s = 0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / (n + 1))
-    return a + (b - a) * s[:, None]
+    return a + (b - a) * s[:, None].astype(a.dtype)
 
 
 # --- rendering -------------------------------------------------------------------------------------
@@ -290,22 +291,23 @@ def random_signer(rng: np.random.Generator, signer_id: str) -> Signer:
 _B = {n: i for i, n in enumerate(SL79.names[:11])}
 _FACE = np.asarray(SL79.groups["face"])
 _MOUTH = np.asarray(SL79.groups["mouth"])
-_NONMANUAL = np.asarray(SL79.groups["non_manual"])
-_HEAD = np.array([_B[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")])
 _LH = np.asarray(SL79.groups["left_hand"])
 _RH = np.asarray(SL79.groups["right_hand"])
-_HANDS = np.concatenate([_LH, _RH])
+# contiguous SL79 ranges as slices (much faster than index arrays)
+_HEAD_S = slice(0, 5)  # nose, eyes, ears
+_NM_S = slice(int(SL79.groups["non_manual"][0]), int(SL79.groups["non_manual"][-1]) + 1)
+_LH_S = slice(int(_LH[0]), int(_LH[-1]) + 1)
+_RH_S = slice(int(_RH[0]), int(_RH[-1]) + 1)
+_HANDS_S = slice(int(_LH[0]), int(_RH[-1]) + 1)
+assert _HEAD_S.stop == _B["left_shoulder"] and _RH_S.start == _LH_S.stop == _LH[-1] + 1
+assert np.array_equal(np.arange(79)[_NM_S], SL79.groups["non_manual"])
 
 
 def _mirror_permutation() -> np.ndarray:
     perm = np.arange(SL79.num_keypoints)
-    for a, b in (
-        ("left_eye", "right_eye"),
-        ("left_ear", "right_ear"),
-        ("left_shoulder", "right_shoulder"),
-        ("left_elbow", "right_elbow"),
-        ("left_wrist", "right_wrist"),
-    ):
+    pairs = (("left_eye", "right_eye"), ("left_ear", "right_ear"), ("left_shoulder", "right_shoulder"),
+             ("left_elbow", "right_elbow"), ("left_wrist", "right_wrist"))  # fmt: skip
+    for a, b in pairs:
         perm[_B[a]], perm[_B[b]] = _B[b], _B[a]
     perm[_FACE[:17]] = _FACE[:17][::-1]  # jaw contour runs from one ear to the other
     m = _MOUTH  # iBUG 60..67: corners 60/64, upper 61-63, lower 65-67
@@ -315,138 +317,197 @@ def _mirror_permutation() -> np.ndarray:
     return perm
 
 
-MIRROR = _mirror_permutation()
-_JITTER_SCALE = np.ones((SL79.num_keypoints, 1))
-_JITTER_SCALE[_HANDS] = 1.6  # keypoint i of a mirrored pose is keypoint MIRROR[i] of the original
+MIRROR = _mirror_permutation()  # keypoint i of a mirrored pose is keypoint MIRROR[i] of the original
+_JITTER_SCALE = np.ones((SL79.num_keypoints, 1), dtype=np.float32)
+_JITTER_SCALE[_HANDS_S] = 1.6
+_CONF_OFFSET = np.zeros(SL79.num_keypoints, dtype=np.float32)
+_CONF_OFFSET[_HANDS_S] = -0.08  # hand keypoints are less certain
 
 # neutral head (body units, relative to the neck point)
 _HEAD_XY = np.array([[0.0, -0.54], [0.08, -0.62], [-0.08, -0.62], [0.19, -0.58], [-0.19, -0.58]])
 _PHI = np.linspace(np.pi, 0.0, 17)
-_JAW_XY = np.stack([0.18 * np.cos(_PHI), -0.56 + 0.23 * np.sin(_PHI)], 1)
+_SPHI = np.sin(_PHI)
+_JAW_XY = np.stack([0.18 * np.cos(_PHI), -0.56 + 0.23 * _SPHI], 1)
 _NOSE_TIP = np.array([0.0, -0.53])
 _MOUTH_C = np.array([0.0, -0.43])
 _PIVOT = np.array([0.0, -0.35])
 _MOUTH_X = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, 0.5, 0.0, -0.5])
 _MOUTH_Y = np.array([0.0, -0.25, -0.3, -0.25, 0.0, 0.9, 1.0, 0.9])
+_SHOULDER = np.array([-0.5, 0.0])  # right shoulder; both arms are solved as right arms
+# rendering runs in float32 (half the memory traffic of float64)
+_HEAD_XY, _SPHI, _JAW_XY, _NOSE_TIP, _MOUTH_C, _PIVOT, _MOUTH_X, _MOUTH_Y, _SHOULDER = (
+    a.astype(np.float32)
+    for a in (_HEAD_XY, _SPHI, _JAW_XY, _NOSE_TIP, _MOUTH_C, _PIVOT, _MOUTH_X, _MOUTH_Y, _SHOULDER)
+)
+_ONE, _MINUS_ONE = np.float32(1.0), np.float32(-1.0)
 
 
 def _rotate(xy: np.ndarray, pivot: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate points (T, N, 2) about ``pivot`` by per-frame ``angle`` (T,)."""
+    """Rotate points (T, N, 2) about ``pivot`` ((2,) or (T, 1, 2)) by per-frame ``angle`` (T,)."""
     c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
     d = xy - pivot
-    return np.stack([pivot[0] + c * d[..., 0] - s * d[..., 1], pivot[1] + s * d[..., 0] + c * d[..., 1]], -1)
+    px, py = pivot[..., 0], pivot[..., 1]
+    return np.stack([px + c * d[..., 0] - s * d[..., 1], py + s * d[..., 0] + c * d[..., 1]], -1)
+
+
+def _per_frame(values: list[float], counts: np.ndarray) -> np.ndarray:
+    """Per-sample values repeated over each sample's frames, as a float32 column (N, 1)."""
+    return np.repeat(np.asarray(values, dtype=np.float32), counts)[:, None]
+
+
+def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarray) -> np.ndarray:
+    """Noise-free body-space coordinates (N, 79, 2) of concatenated timelines (N, C).
+
+    ``counts[i]`` frames belong to ``signers[i]``; all work is per frame, so batching many samples
+    gives the same numbers as rendering them one by one.
+    """
+    n = tl.shape[0]
+    tl = tl.astype(np.float32, copy=False)
+    out = np.empty((n, SL79.num_keypoints, 2), dtype=np.float32)
+    hs = _per_frame([g.head for g in signers], counts)  # (N, 1)
+    head_roll = _per_frame([g.head_roll for g in signers], counts)[:, 0]
+    pivot = _PIVOT * hs  # (N, 2)
+    # non-manual points: face contour (jaw drop, cheek puff), nose tip, inner mouth; head roll and nod
+    open_, nod = tl[:, MOUTH_OPEN : MOUTH_OPEN + 1], tl[:, HEAD_NOD : HEAD_NOD + 1]
+    face = np.empty((n, 26, 2), dtype=np.float32)
+    face[:, :17, 0] = _JAW_XY[:, 0] * (1.0 + 0.12 * tl[:, CHEEK_PUFF : CHEEK_PUFF + 1] * _SPHI)
+    face[:, :17, 1] = _JAW_XY[:, 1] + 0.05 * open_ * _SPHI
+    face[:, 17] = _NOSE_TIP
+    face[:, 18:, 0] = _MOUTH_C[0] + 0.045 * tl[:, MOUTH_WIDTH : MOUTH_WIDTH + 1] * _MOUTH_X
+    face[:, 18:, 1] = _MOUTH_C[1] + (0.004 + 0.035 * open_) * _MOUTH_Y
+    face[..., 1] = _PIVOT[1] + (face[..., 1] - _PIVOT[1]) * (1.0 - 0.06 * nod) + 0.03 * nod
+    out[:, _NM_S] = _rotate(face * hs[:, :, None], pivot[:, None], tl[:, HEAD_ROLL] + head_roll)
+    out[:, _HEAD_S] = _rotate(_HEAD_XY * hs[:, :, None], pivot[:, None], head_roll)
+    out[:, _B["left_shoulder"]] = (0.5, 0.0)
+    out[:, _B["right_shoulder"]] = (-0.5, 0.0)
+    # arms (two-link inverse kinematics) and hands; the non-dominant one is solved in mirrored space
+    hands = tl[:, : 2 * HAND_CH].reshape(n, 2, HAND_CH)
+    arm = _per_frame([g.arm for g in signers], counts)[:, :, None]  # (N, 1, 1)
+    l1, l2 = 0.78 * arm, 0.68 * arm
+    v = hands[..., 0:2] - _SHOULDER
+    dist = np.sqrt(v[..., 0:1] ** 2 + v[..., 1:2] ** 2)
+    u = v / np.maximum(dist, 1e-6)
+    dist = np.clip(dist, 0.05, 0.999 * (l1 + l2))
+    wrist = _SHOULDER + u * dist  # out-of-reach targets are pulled onto the reach circle
+    a = (l1 * l1 - l2 * l2 + dist * dist) / (2 * dist)
+    h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0))
+    perp = np.stack([u[..., 1], -u[..., 0]], -1)
+    perp *= np.where(perp[..., 1:] - 0.3 * perp[..., :1] < 0, _MINUS_ONE, _ONE)  # elbow down, then outwards
+    elbow = _SHOULDER + u * a + perp * h
+    shape = hands[..., 4:].reshape(n, 2, 21, 2)
+    lx = shape[..., 0] * hands[..., 3:4]
+    c, s = np.cos(hands[..., 2:3]), np.sin(hands[..., 2:3])
+    size = 0.48 * _per_frame([g.hand for g in signers], counts)[:, :, None]  # (N, 1, 1)
+    hand = np.stack([c * lx - s * shape[..., 1], s * lx + c * shape[..., 1]], -1) * size[..., None]
+    hand += wrist[:, :, None]
+    hand[:, :, 0] = wrist
+    out[:, _B["right_elbow"]], out[:, _B["right_wrist"]], out[:, _RH_S] = elbow[:, 0], wrist[:, 0], hand[:, 0]
+    out[:, _B["left_elbow"]], out[:, _B["left_wrist"]], out[:, _LH_S] = elbow[:, 1], wrist[:, 1], hand[:, 1]
+    for k in (_B["left_elbow"], _B["left_wrist"]):
+        out[:, k, 0] *= -1  # back from mirrored space
+    out[:, _LH_S, 0] *= -1
+    if any(g.left_handed for g in signers):
+        left = np.repeat(np.array([g.left_handed for g in signers]), counts)
+        out[left] = mirror_body(out[left])
+    return out
 
 
 def render_body(tl: np.ndarray, signer: Signer) -> np.ndarray:
     """Noise-free (T, 79, 2) body-space coordinates of timeline ``tl`` (T, C) for ``signer``."""
-    n = tl.shape[0]
-    out = np.zeros((n, SL79.num_keypoints, 2))
-    hs = signer.head
-    # non-manual points: face contour, nose tip, inner mouth
-    open_, width, nod, puff = tl[:, MOUTH_OPEN], tl[:, MOUTH_WIDTH], tl[:, HEAD_NOD], tl[:, CHEEK_PUFF]
-    sphi = np.sin(_PHI)
-    jaw = np.empty((n, 17, 2))
-    jaw[..., 0] = _JAW_XY[:, 0] * (1.0 + 0.12 * puff[:, None] * sphi)
-    jaw[..., 1] = _JAW_XY[:, 1] + 0.05 * open_[:, None] * sphi
-    o = 0.004 + 0.035 * open_
-    mouth = np.empty((n, 8, 2))
-    mouth[..., 0] = _MOUTH_C[0] + 0.045 * width[:, None] * _MOUTH_X
-    mouth[..., 1] = _MOUTH_C[1] + o[:, None] * _MOUTH_Y
-    face = np.concatenate([jaw, np.broadcast_to(_NOSE_TIP, (n, 1, 2)), mouth], 1) * hs
-    face[..., 1] = _PIVOT[1] * hs + (face[..., 1] - _PIVOT[1] * hs) * (1.0 - 0.06 * nod[:, None])
-    face[..., 1] += 0.03 * nod[:, None]
-    face = _rotate(face, _PIVOT * hs, tl[:, HEAD_ROLL])
-    out[:, _NONMANUAL] = face
-    out[:, _HEAD] = _HEAD_XY * hs
-    if signer.head_roll:
-        idx = np.concatenate([_HEAD, _NONMANUAL])
-        out[:, idx] = _rotate(out[:, idx], _PIVOT * hs, np.full(n, signer.head_roll))
-    out[:, _B["left_shoulder"]] = (0.5, 0.0)
-    out[:, _B["right_shoulder"]] = (-0.5, 0.0)
-    # arms and hands, both computed as a right arm (the non-dominant one in mirrored space)
-    hands = np.stack([tl[:, DOM], tl[:, NONDOM]], 1)  # (T, 2, 46)
-    shoulder = np.array([-0.5, 0.0])
-    l1, l2 = 0.78 * signer.arm, 0.68 * signer.arm
-    wrist = hands[..., 0:2]
-    v = wrist - shoulder
-    dist = np.linalg.norm(v, axis=-1, keepdims=True)
-    u = v / np.maximum(dist, 1e-6)
-    dist = np.clip(dist, 0.05, 0.999 * (l1 + l2))
-    wrist = shoulder + u * dist
-    a = (l1 * l1 - l2 * l2 + dist * dist) / (2 * dist)
-    h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0))
-    perp = np.stack([u[..., 1], -u[..., 0]], -1)
-    flip = (perp[..., 1] - 0.3 * perp[..., 0]) < 0  # elbow hangs down, then outwards
-    perp[flip] *= -1
-    elbow = shoulder + u * a + perp * h
-    ang = hands[..., 2]
-    shape = hands[..., 4:].reshape(n, 2, 21, 2)
-    lx = shape[..., 0] * hands[..., 3:4]
-    ly = shape[..., 1]
-    c, s = np.cos(ang)[..., None], np.sin(ang)[..., None]
-    size = 0.48 * signer.hand
-    hand = np.stack([c * lx - s * ly, s * lx + c * ly], -1) * size + wrist[:, :, None, :]
-    hand[:, :, 0] = wrist
-    # hand 1 (non-dominant) back from mirrored space
-    elbow[:, 1, 0] *= -1
-    wrist[:, 1, 0] *= -1
-    hand[:, 1, :, 0] *= -1
-    out[:, _B["right_elbow"]], out[:, _B["left_elbow"]] = elbow[:, 0], elbow[:, 1]
-    out[:, _B["right_wrist"]], out[:, _B["left_wrist"]] = wrist[:, 0], wrist[:, 1]
-    out[:, _RH], out[:, _LH] = hand[:, 0], hand[:, 1]
-    if signer.left_handed:
-        out = mirror_body(out)
-    return out
+    return _render_body_frames(tl, [signer], np.array([tl.shape[0]]))
 
 
 def mirror_body(xy: np.ndarray) -> np.ndarray:
     """Mirror image of body-space poses (..., 79, 2): x negated, left and right keypoints swapped."""
-    m = xy[..., MIRROR, :].copy()
+    m = xy[..., MIRROR, :]
     m[..., 0] *= -1
     return m
 
 
-def render(tl: np.ndarray, signer: Signer, rng: np.random.Generator, noise: bool = True) -> np.ndarray:
-    """Timeline (T, C) -> pose (T, 79, 3) in frame units (x / width, y / height, confidence).
+@dataclass(frozen=True)
+class NoiseDraw:
+    """The random numbers of one sample's recording noise (drawn from the sample's own generator)."""
 
-    With ``noise``: body sway, keypoint jitter, lower confidence for fast hands, dropped joints
-    (confidence 0 and x, y = 0), unreliable joints (low confidence, extra noise), runs of missing hand
-    frames. Points outside the frame are dropped too.
-    """
-    n = tl.shape[0]
-    xy = render_body(tl, signer)
-    conf = np.full((n, SL79.num_keypoints), signer.conf)
-    if noise:
-        r = rng.random((5, n, SL79.num_keypoints), dtype=np.float32)  # jitter x, y; conf; low; drop
-        ph = rng.uniform(0, 2 * np.pi, 2)
-        t = np.arange(n) / 25.0
-        xy += 0.015 * np.stack([np.sin(0.7 * t + ph[0]), np.sin(0.5 * t + ph[1])], -1)[:, None, :]
-        # uniform jitter with standard deviation ``signer.jitter`` (1.6x on the hands)
-        xy += np.moveaxis(r[:2] - 0.5, 0, -1) * (_JITTER_SCALE * (signer.jitter * np.sqrt(12.0)))
-        conf = conf - 0.12 + 0.18 * r[2]
-        conf[:, _HANDS] -= 0.08
-        wr = xy[:, [_B["left_wrist"], _B["right_wrist"]]]
-        speed = np.zeros((n, 2))
-        speed[1:] = np.linalg.norm(np.diff(wr, axis=0), axis=-1)
-        conf[:, _LH] -= np.clip(2.0 * speed[:, 0:1], 0, 0.3)
-        conf[:, _RH] -= np.clip(2.0 * speed[:, 1:2], 0, 0.3)
-        low = r[3] < signer.low_conf
-        if low.any():
-            k = int(low.sum())
-            conf[low] = rng.uniform(0.05, 0.3, k)
-            xy[low] += rng.normal(0.0, 4 * signer.jitter, (k, 2))
-        dropped = r[4] < signer.drop
-        for hand in (_LH, _RH):
-            if rng.random() < signer.hand_dropout and n > 4:
-                start = int(rng.integers(n))
-                dropped[start : start + int(rng.integers(2, 12)), hand] = True
-        conf[dropped] = 0.0
+    planes: np.ndarray  # (5, T, 79) uniform: jitter x, jitter y, confidence, unreliable, dropped
+    phase: np.ndarray  # (2,) body sway phases
+    hand_gaps: tuple[tuple[int, int, int], ...]  # (hand 0 = left / 1 = right, first frame, length)
+
+
+def draw_noise(rng: np.random.Generator, num_frames: int, signer: Signer) -> NoiseDraw:
+    """Draw the recording noise of a ``num_frames`` sample of ``signer``."""
+    planes = rng.random((5, num_frames, SL79.num_keypoints), dtype=np.float32)
+    phase = rng.uniform(0, 2 * np.pi, 2)
+    gaps = []
+    for hand in (0, 1):
+        if rng.random() < signer.hand_dropout and num_frames > 4:
+            gaps.append((hand, int(rng.integers(num_frames)), int(rng.integers(2, 12))))
+    return NoiseDraw(planes, phase, tuple(gaps))
+
+
+def render_batch(
+    timelines: list[np.ndarray], signers: list[Signer], noises: list[NoiseDraw | None]
+) -> list[np.ndarray]:
+    """Render several samples at once (vectorised over all their frames); see :func:`render`."""
+    counts = np.array([len(t) for t in timelines])
+    n = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    xy = _render_body_frames(np.concatenate(timelines), signers, counts)
+    conf = np.empty((n, SL79.num_keypoints), dtype=np.float32)
+    for i, (g, nz) in enumerate(zip(signers, noises, strict=True)):
+        if nz is None:
+            conf[starts[i] : starts[i] + counts[i]] = g.conf
+    noisy = [i for i, nz in enumerate(noises) if nz is not None]
+    if noisy:
+        rows = np.concatenate([np.arange(starts[i], starts[i] + counts[i]) for i in noisy])
+        sub = [signers[i] for i in noisy]
+        cnt = counts[noisy]
+        r = np.concatenate([noises[i].planes for i in noisy], axis=1)
+        x = xy[rows]
+        t = np.concatenate([np.arange(c, dtype=np.float32) / 25.0 for c in cnt])
+        ph = np.repeat(np.stack([noises[i].phase for i in noisy]).astype(np.float32), cnt, axis=0)
+        x[..., 0] += 0.015 * np.sin(0.7 * t + ph[:, 0])[:, None]
+        x[..., 1] += 0.015 * np.sin(0.5 * t + ph[:, 1])[:, None]
+        # uniform jitter with standard deviation ``signer.jitter`` (1.6x on the hands); unreliable joints
+        # (probability ``signer.low_conf``) get 4x the jitter and a confidence in [0.05, 0.3]
+        p_low = _per_frame([g.low_conf for g in sub], cnt)
+        low = r[3] < p_low
+        jit = _per_frame([g.jitter * np.sqrt(12.0) for g in sub], cnt)[:, :, None] * _JITTER_SCALE
+        x += np.moveaxis(r[:2] - 0.5, 0, -1) * (jit * (1.0 + 3.0 * low[..., None]))
+        cf = (_per_frame([g.conf - 0.12 for g in sub], cnt) + _CONF_OFFSET) + 0.18 * r[2]
+        speed = np.zeros((len(rows), 2), dtype=np.float32)  # wrist speed (shoulder widths / frame)
+        d = np.diff(x[:, _B["left_wrist"] : _B["right_wrist"] + 1], axis=0)
+        speed[1:] = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2)
+        speed[np.cumsum(cnt) - cnt] = 0.0
+        cf[:, _LH_S] -= np.minimum(2.0 * speed[:, 0:1], 0.3)
+        cf[:, _RH_S] -= np.minimum(2.0 * speed[:, 1:2], 0.3)
+        cf = np.where(low, 0.05 + 0.25 * r[3] / np.maximum(p_low, 1e-6), cf)
+        cf[r[4] < _per_frame([g.drop for g in sub], cnt)] = 0.0
+        for j, i in enumerate(noisy):
+            base = int(np.sum(cnt[:j]))
+            for hand, first, length in noises[i].hand_gaps:
+                cf[base + first : base + min(first + length, cnt[j]), _LH_S if hand == 0 else _RH_S] = 0.0
+        xy[rows], conf[rows] = x, cf
+    scale = np.repeat(
+        np.array([[g.scale / g.width, g.scale / g.height] for g in signers], np.float32), counts, 0
+    )
+    centers = [[g.center[0] / g.width, g.center[1] / g.height] for g in signers]
+    center = np.repeat(np.array(centers, np.float32), counts, 0)
     pose = np.empty((n, SL79.num_keypoints, 3), dtype=np.float32)
-    pose[..., 0] = (signer.center[0] + signer.scale * xy[..., 0]) / signer.width
-    pose[..., 1] = (signer.center[1] + signer.scale * xy[..., 1]) / signer.height
-    conf = np.clip(conf, 0.0, 1.0)
-    outside = ((pose[..., :2] < 0) | (pose[..., :2] > 1)).any(-1)
-    conf[outside] = 0.0
-    pose[..., 2] = conf
-    pose[conf == 0.0] = 0.0
-    return pose
+    pose[..., :2] = xy * scale[:, None] + center[:, None]
+    np.clip(conf, 0.0, 1.0, out=pose[..., 2])
+    x, y = pose[..., 0], pose[..., 1]
+    keep = (x >= 0) & (x <= 1) & (y >= 0) & (y <= 1) & (pose[..., 2] > 0)  # (ndarray.all(-1) is slow)
+    for ch in range(3):
+        pose[..., ch] *= keep  # missing joints: (0, 0, 0)
+    return [pose[a : a + c] for a, c in zip(starts, counts, strict=True)]
+
+
+def render(tl: np.ndarray, signer: Signer, rng: np.random.Generator | None, noise: bool = True) -> np.ndarray:
+    """Timeline (T, C) -> pose (T, 79, 3) float32 in frame units (x / width, y / height, confidence).
+
+    With ``noise`` (then ``rng`` is needed): body sway, keypoint jitter, lower confidence for fast
+    hands, dropped joints (confidence 0 and x, y = 0), unreliable joints (low confidence, extra noise),
+    runs of missing hand frames. Points outside the frame are dropped too.
+    """
+    nz = draw_noise(rng, tl.shape[0], signer) if noise else None
+    return render_batch([tl], [signer], [nz])[0]
