@@ -428,20 +428,54 @@ def mirror_body(xy: np.ndarray) -> np.ndarray:
 class NoiseDraw:
     """The random numbers of one sample's recording noise (drawn from the sample's own generator)."""
 
-    planes: np.ndarray  # (5, T, 79) uniform: jitter x, jitter y, confidence, unreliable, dropped
+    jitter: np.ndarray  # (T, 79, 2) uniform in [0, 1)
+    planes: np.ndarray  # (3, T, 79) uniform: confidence, unreliable joints, dropped joints
     phase: np.ndarray  # (2,) body sway phases
     hand_gaps: tuple[tuple[int, int, int], ...]  # (hand 0 = left / 1 = right, first frame, length)
 
 
 def draw_noise(rng: np.random.Generator, num_frames: int, signer: Signer) -> NoiseDraw:
     """Draw the recording noise of a ``num_frames`` sample of ``signer``."""
-    planes = rng.random((5, num_frames, SL79.num_keypoints), dtype=np.float32)
+    jitter = rng.random((num_frames, SL79.num_keypoints, 2), dtype=np.float32)
+    planes = rng.random((3, num_frames, SL79.num_keypoints), dtype=np.float32)
     phase = rng.uniform(0, 2 * np.pi, 2)
     gaps = []
     for hand in (0, 1):
         if rng.random() < signer.hand_dropout and num_frames > 4:
             gaps.append((hand, int(rng.integers(num_frames)), int(rng.integers(2, 12))))
-    return NoiseDraw(planes, phase, tuple(gaps))
+    return NoiseDraw(jitter, planes, phase, tuple(gaps))
+
+
+def _add_noise(xy: np.ndarray, signers: list[Signer], noises: list[NoiseDraw], cnt: np.ndarray) -> np.ndarray:
+    """Add recording noise to body-space poses ``xy`` (N, 79, 2) in place; returns confidences (N, 79)."""
+    r = np.concatenate([nz.planes for nz in noises], axis=1) if len(noises) > 1 else noises[0].planes
+    t = np.concatenate([np.arange(c, dtype=np.float32) / 25.0 for c in cnt])
+    ph = np.repeat(np.stack([nz.phase for nz in noises]).astype(np.float32), cnt, axis=0)
+    xy[..., 0] += 0.015 * np.sin(0.7 * t + ph[:, 0])[:, None]
+    xy[..., 1] += 0.015 * np.sin(0.5 * t + ph[:, 1])[:, None]
+    # uniform jitter with standard deviation ``signer.jitter`` (1.6x on the hands); unreliable joints
+    # (probability ``signer.low_conf``) get 4x the jitter and a confidence in [0.05, 0.3]
+    p_low = _per_frame([g.low_conf for g in signers], cnt)
+    low = r[1] < p_low
+    amp = _per_frame([g.jitter * np.sqrt(12.0) for g in signers], cnt) * _JITTER_SCALE[:, 0]  # (N, 79)
+    amp[low] *= 4.0
+    jit = np.concatenate([nz.jitter for nz in noises]) if len(noises) > 1 else noises[0].jitter
+    xy += (jit - 0.5) * amp[..., None]
+    cf = (_per_frame([g.conf - 0.12 for g in signers], cnt) + _CONF_OFFSET) + 0.18 * r[0]
+    speed = np.zeros((len(xy), 2), dtype=np.float32)  # wrist speed (shoulder widths / frame)
+    d = np.diff(xy[:, _B["left_wrist"] : _B["right_wrist"] + 1], axis=0)
+    speed[1:] = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2)
+    speed[np.cumsum(cnt) - cnt] = 0.0
+    cf[:, _LH_S] -= np.minimum(2.0 * speed[:, 0:1], 0.3)
+    cf[:, _RH_S] -= np.minimum(2.0 * speed[:, 1:2], 0.3)
+    cf[low] = 0.05 + 0.25 * (r[1] / p_low)[low]
+    cf[r[2] < _per_frame([g.drop for g in signers], cnt)] = 0.0
+    base = 0
+    for nz, c in zip(noises, cnt, strict=True):
+        for hand, first, length in nz.hand_gaps:
+            cf[base + first : base + min(first + length, c), _LH_S if hand == 0 else _RH_S] = 0.0
+        base += c
+    return cf
 
 
 def render_batch(
@@ -452,41 +486,16 @@ def render_batch(
     n = int(counts.sum())
     starts = np.cumsum(counts) - counts
     xy = _render_body_frames(np.concatenate(timelines), signers, counts)
-    conf = np.empty((n, SL79.num_keypoints), dtype=np.float32)
-    for i, (g, nz) in enumerate(zip(signers, noises, strict=True)):
-        if nz is None:
-            conf[starts[i] : starts[i] + counts[i]] = g.conf
     noisy = [i for i, nz in enumerate(noises) if nz is not None]
-    if noisy:
-        rows = np.concatenate([np.arange(starts[i], starts[i] + counts[i]) for i in noisy])
-        sub = [signers[i] for i in noisy]
-        cnt = counts[noisy]
-        r = np.concatenate([noises[i].planes for i in noisy], axis=1)
-        x = xy[rows]
-        t = np.concatenate([np.arange(c, dtype=np.float32) / 25.0 for c in cnt])
-        ph = np.repeat(np.stack([noises[i].phase for i in noisy]).astype(np.float32), cnt, axis=0)
-        x[..., 0] += 0.015 * np.sin(0.7 * t + ph[:, 0])[:, None]
-        x[..., 1] += 0.015 * np.sin(0.5 * t + ph[:, 1])[:, None]
-        # uniform jitter with standard deviation ``signer.jitter`` (1.6x on the hands); unreliable joints
-        # (probability ``signer.low_conf``) get 4x the jitter and a confidence in [0.05, 0.3]
-        p_low = _per_frame([g.low_conf for g in sub], cnt)
-        low = r[3] < p_low
-        jit = _per_frame([g.jitter * np.sqrt(12.0) for g in sub], cnt)[:, :, None] * _JITTER_SCALE
-        x += np.moveaxis(r[:2] - 0.5, 0, -1) * (jit * (1.0 + 3.0 * low[..., None]))
-        cf = (_per_frame([g.conf - 0.12 for g in sub], cnt) + _CONF_OFFSET) + 0.18 * r[2]
-        speed = np.zeros((len(rows), 2), dtype=np.float32)  # wrist speed (shoulder widths / frame)
-        d = np.diff(x[:, _B["left_wrist"] : _B["right_wrist"] + 1], axis=0)
-        speed[1:] = np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2)
-        speed[np.cumsum(cnt) - cnt] = 0.0
-        cf[:, _LH_S] -= np.minimum(2.0 * speed[:, 0:1], 0.3)
-        cf[:, _RH_S] -= np.minimum(2.0 * speed[:, 1:2], 0.3)
-        cf = np.where(low, 0.05 + 0.25 * r[3] / np.maximum(p_low, 1e-6), cf)
-        cf[r[4] < _per_frame([g.drop for g in sub], cnt)] = 0.0
-        for j, i in enumerate(noisy):
-            base = int(np.sum(cnt[:j]))
-            for hand, first, length in noises[i].hand_gaps:
-                cf[base + first : base + min(first + length, cnt[j]), _LH_S if hand == 0 else _RH_S] = 0.0
-        xy[rows], conf[rows] = x, cf
+    if len(noisy) == len(noises):
+        conf = _add_noise(xy, signers, noises, counts)  # type: ignore[arg-type]
+    else:
+        conf = _per_frame([g.conf for g in signers], counts) * np.ones(SL79.num_keypoints, np.float32)
+        if noisy:
+            rows = np.concatenate([np.arange(starts[i], starts[i] + counts[i]) for i in noisy])
+            x = xy[rows]
+            conf[rows] = _add_noise(x, [signers[i] for i in noisy], [noises[i] for i in noisy], counts[noisy])
+            xy[rows] = x
     scale = np.repeat(
         np.array([[g.scale / g.width, g.scale / g.height] for g in signers], np.float32), counts, 0
     )
