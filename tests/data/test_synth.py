@@ -91,7 +91,9 @@ def test_sample_kinds(samples):
 
 def test_vocabulary_shares_concepts_across_languages():
     en, de, zh = (build_language(c, 40) for c in ("syn-en", "syn-de", "syn-zh"))
-    assert len(set(en.concepts)) == 40 == len(en.glosses) == len(en.concept_ids)
+    assert len(set(en.concepts)) == 40 == len(set(en.glosses)) == len(en.concept_ids)
+    full = build_language("syn-zh", 114)
+    assert len(set(full.glosses)) == len(set(full.words)) == 114  # gloss names are unique
     assert en.glosses[en.label("mother")] == "MOTHER" if "mother" in en.concepts else True
     both = set(en.concepts) & set(de.concepts)
     assert both  # a shared concept space
