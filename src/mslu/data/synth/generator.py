@@ -13,6 +13,7 @@ is in the pre-training corpus.
 
 from __future__ import annotations
 
+import bisect
 import math
 import zlib
 from collections.abc import Iterator
@@ -104,6 +105,12 @@ class SynthConfig:
             raise ValueError(f"unknown split {self.split!r}; expected one of {tuple(_SPLIT_CODE)}")
         if min(self.num_signers, self.num_dev_signers, self.num_test_signers) < 1:
             raise ValueError("every signer pool needs at least one signer")
+
+    @property
+    def kind_cdf(self) -> tuple[float, ...]:
+        """Cumulative probabilities of isolated, continuous and unpaired samples."""
+        fr = np.cumsum([self.frac_isolated, self.frac_continuous, self.frac_unpaired])
+        return tuple(float(x) for x in fr / fr[-1])
 
 
 @dataclass(frozen=True)
@@ -373,6 +380,11 @@ def _batched(makers: Iterator[_Pending], size: int = BATCH) -> Iterator[Sample]:
         yield from _finish(batch)
 
 
+def _pick(items: tuple[str, ...], cdf: tuple[float, ...], rng: np.random.Generator) -> str:
+    """An item drawn with the probabilities given as a cumulative distribution (faster than choice)."""
+    return items[min(bisect.bisect_right(cdf, rng.random()), len(items) - 1)]
+
+
 def _languages(cfg: SynthConfig) -> list[SynthLanguage]:
     return [build_language(c, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction) for c in cfg.languages]
 
@@ -391,8 +403,7 @@ def _stream_pending(cfg: SynthConfig, index: int) -> _Pending:
     rng = np.random.default_rng([cfg.seed, _SPLIT_CODE[cfg.split], index])
     langs = _languages(cfg)
     lang = langs[int(rng.integers(len(langs)))]
-    fr = np.array([cfg.frac_isolated, cfg.frac_continuous, cfg.frac_unpaired], dtype=np.float64)
-    kind = ("isolated", "continuous", "unpaired")[int(rng.choice(3, p=fr / fr.sum()))]
+    kind = _pick(("isolated", "continuous", "unpaired"), cfg.kind_cdf, rng)
     sid = sample_id(cfg, index)
     if kind == "unpaired":
         motion = "isolated" if rng.random() < 0.4 else "continuous"

@@ -66,6 +66,7 @@ class Grammar:
         ]
         if not self.kinds:
             raise ValueError(f"vocabulary too small to build sentences: {sorted(vocab)}")
+        self._kind_cdf = np.cumsum(self._kind_p())
 
     def _objects(self, verb: str) -> list[str]:
         return [k for cat in _c(verb).args for k in self.by_cat.get(cat, [])]
@@ -79,7 +80,9 @@ class Grammar:
         def pick(items: list[str]) -> str:
             return items[int(rng.integers(len(items)))]
 
-        kind = self.kinds[int(rng.choice(len(self.kinds), p=self._kind_p()))]
+        kind = self.kinds[
+            min(int(np.searchsorted(self._kind_cdf, rng.random(), "right")), len(self.kinds) - 1)
+        ]
         times = self.by_cat.get("time", [])
         time = pick(times) if times and rng.random() < 0.5 else None
         if kind == "trans":
