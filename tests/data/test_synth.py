@@ -101,6 +101,15 @@ def test_vocabulary_shares_concepts_across_languages():
     # same concept, different signs in different sign languages
     assert not np.allclose(en.protos[en.label(k)], de.protos[de.label(k)])
     assert zh.text_language == "zh" and all(not g.isascii() for g in zh.glosses)
+    # cognates: the same concepts in every language, with alike hand shapes and nearby wrist paths
+    cog_en = {k for k, d in zip(en.concepts, en.info, strict=True) if d.get("cognate")}
+    cog_de = {k for k, d in zip(de.concepts, de.info, strict=True) if d.get("cognate")}
+    paired = {lang.concepts[i] for lang in (en, de) for pair in lang.confusing_pairs for i in pair}
+    assert cog_en and (cog_en & both) - paired == (cog_de & both) - paired
+    for k in cog_en & cog_de:
+        a, b = en.protos[en.label(k)], de.protos[de.label(k)]
+        np.testing.assert_array_equal(a[:, 4:46], b[:, 4:46])  # dominant hand shape
+        assert np.abs(a[:, :2] - b[:, :2]).max() < 0.25
 
 
 def test_confusing_pairs_differ_only_in_non_manual_points():

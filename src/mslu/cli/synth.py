@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--frac-isolated", type=float, default=0.4)
     p.add_argument("--frac-continuous", type=float, default=0.45)
     p.add_argument("--frac-unpaired", type=float, default=0.15)
-    p.add_argument("--confusing-fraction", type=float, default=0.1)
+    p.add_argument("--confusing-fraction", type=float, default=0.1, help="signs in non-manual-only pairs")
+    p.add_argument("--cognate-fraction", type=float, default=0.2, help="concepts with alike signs everywhere")
     p.add_argument("--split", default="pretrain", choices=["pretrain", "train"])
     p.add_argument("--shard-size", type=int, default=4096)
     p.add_argument("--benchmarks", action="store_true", help="also write the downstream benchmarks")
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         frac_continuous=args.frac_continuous,
         frac_unpaired=args.frac_unpaired,
         confusing_fraction=args.confusing_fraction,
+        cognate_fraction=args.cognate_fraction,
         world_seed=args.world_seed,
         split=args.split,
     )

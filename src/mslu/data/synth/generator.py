@@ -81,6 +81,7 @@ class SynthConfig:
     frac_continuous: float = 0.45
     frac_unpaired: float = 0.15
     confusing_fraction: float = 0.1  # fraction of each vocabulary in pairs differing only non-manually
+    cognate_fraction: float = 0.2  # fraction of concepts whose signs are alike in all three languages
     world_seed: int = 1234
     num_signers: int = 40  # pre-training / train signers
     num_dev_signers: int = 4
@@ -99,8 +100,9 @@ class SynthConfig:
         fr = (self.frac_isolated, self.frac_continuous, self.frac_unpaired)
         if min(fr) < 0 or sum(fr) <= 0:
             raise ValueError(f"sample-kind fractions must be >= 0 with a positive sum, got {fr}")
-        if not 0 <= self.confusing_fraction <= 1:
-            raise ValueError(f"confusing_fraction must be in [0, 1], got {self.confusing_fraction}")
+        for name in ("confusing_fraction", "cognate_fraction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.split not in _SPLIT_CODE:
             raise ValueError(f"unknown split {self.split!r}; expected one of {tuple(_SPLIT_CODE)}")
         if min(self.num_signers, self.num_dev_signers, self.num_test_signers) < 1:
@@ -172,9 +174,20 @@ def _pick_vocab(rng: np.random.Generator, size: int) -> tuple[str, ...]:
 
 @lru_cache(maxsize=32)
 def build_language(
-    code: str, vocab_size: int = 100, world_seed: int = 1234, confusing_fraction: float = 0.1
+    code: str,
+    vocab_size: int = 100,
+    world_seed: int = 1234,
+    confusing_fraction: float = 0.1,
+    cognate_fraction: float = 0.2,
 ) -> SynthLanguage:
-    """The synthetic sign language ``code`` of a world (deterministic, cached)."""
+    """The synthetic sign language ``code`` of a world (deterministic, cached).
+
+    A concept's sign depends only on (world, language, concept). Cognates (a ``cognate_fraction`` of
+    the concepts, the same ones in every language, like iconic signs shared by real sign languages)
+    have one manual prototype for all languages, shifted a little per language, with a
+    language-specific non-manual part. Then ``confusing_fraction`` of the vocabulary is paired: the
+    second sign of a pair takes the manual part of the first and keeps a different non-manual part.
+    """
     if code not in SYNTH_LANGUAGES:
         raise ValueError(f"unknown synthetic sign language {code!r}; known: {SYNTH_LANGUAGES}")
     text_language = SIGN_LANGUAGES[code][1]
@@ -184,6 +197,12 @@ def build_language(
     for key in concepts:  # a concept's sign depends only on (world, language, concept)
         rng = np.random.default_rng([world_seed, lc, 2, CONCEPT_INDEX[key]])
         p, d = make_prototype(rng)
+        shared = np.random.default_rng([world_seed, 4, CONCEPT_INDEX[key]])
+        if shared.random() < cognate_fraction:
+            cognate, _ = make_prototype(shared)
+            p[:, : 2 * HAND_CH] = cognate[:, : 2 * HAND_CH]
+            p[:, _WRISTS] += rng.normal(0.0, 0.04, 4)
+            d = dict(d, cognate=True)
         protos.append(p)
         frames.append(int(rng.integers(12, 23)))
         info.append(d)
@@ -200,7 +219,7 @@ def build_language(
         heads = [h for h in HEAD_PATTERNS if h != info[a]["head"]]
         mouth, head = mouths[int(rng.integers(len(mouths)))], heads[int(rng.integers(len(heads)))]
         protos_a[b, :, NM] = non_manual_block(mouth, head)
-        info[b] = dict(info[a], mouth=mouth, head=head)
+        info[b] = dict(info[a], mouth=mouth, head=head, cognate=False, pair=a)  # b's manual part is a's
         pairs.append((min(a, b), max(a, b)))
     protos_a = protos_a.astype(np.float32)
     protos_a.setflags(write=False)
@@ -385,8 +404,12 @@ def _pick(items: tuple[str, ...], cdf: tuple[float, ...], rng: np.random.Generat
     return items[min(bisect.bisect_right(cdf, rng.random()), len(items) - 1)]
 
 
+def _language(cfg: SynthConfig, code: str) -> SynthLanguage:
+    return build_language(code, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction, cfg.cognate_fraction)
+
+
 def _languages(cfg: SynthConfig) -> list[SynthLanguage]:
-    return [build_language(c, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction) for c in cfg.languages]
+    return [_language(cfg, c) for c in cfg.languages]
 
 
 def sample_id(cfg: SynthConfig, index: int) -> str:
@@ -436,7 +459,7 @@ def _benchmark_pending(
     if split not in ("train", "dev", "test"):
         raise ValueError(f"benchmark split must be train, dev or test, got {split!r}")
     cfg = cfg or SynthConfig()
-    lang = build_language(language, cfg.vocab_size, cfg.world_seed, cfg.confusing_fraction)
+    lang = _language(cfg, language)
     kcode = 100 + BENCHMARK_KINDS.index(kind)
     rng = np.random.default_rng([seed, kcode, _code(language), _SPLIT_CODE[split], index])
     sid = benchmark_sample_id(kind, language, split, index, seed)
