@@ -38,26 +38,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _write(root, ids_and_makers, shard_size: int) -> None:
+def _write(root, ids: list[str], make, shard_size: int) -> None:
+    """Write the samples ``make(indices)`` for the ``ids`` not yet in the corpus at ``root``."""
     from mslu.data.corpus import CorpusWriter
 
     t0 = time.perf_counter()
     with CorpusWriter(root, shard_size=shard_size) as w:
-        existing = 0
-        for sid, make in ids_and_makers:
-            if sid in w:
-                existing += 1
-                continue
-            w.add(make())
+        todo = [i for i, sid in enumerate(ids) if sid not in w]
+        for sample in make(todo):
+            w.add(sample)
     report = w.report
-    log.info(
-        "%s: %d written, %d already there, %d skipped (%.1f s)",
-        root,
-        report.written,
-        existing,
-        len(report.skipped),
-        time.perf_counter() - t0,
-    )
+    log.info("%s: %d written, %d already there, %d skipped (%.1f s)", root, report.written,
+             len(ids) - len(todo), len(report.skipped), time.perf_counter() - t0)  # fmt: skip
     for sid, problem in report.skipped[:10]:
         log.warning("skipped %s: %s", sid, problem)
 
@@ -69,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         BENCHMARK_KINDS,
         SynthConfig,
         benchmark_sample_id,
-        make_benchmark_sample,
-        make_sample,
+        make_benchmark_samples,
+        make_samples,
         sample_id,
     )
 
@@ -88,16 +80,19 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
     )
     out = Path(args.out)
-    _write(out, ((sample_id(cfg, i), lambda i=i: make_sample(cfg, i)) for i in range(cfg.num_samples)),
-           args.shard_size)  # fmt: skip
+    ids = [sample_id(cfg, i) for i in range(cfg.num_samples)]
+    _write(out, ids, lambda todo: make_samples(cfg, todo), args.shard_size)
     if args.benchmarks:
         sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))
         for lang in cfg.languages:
             for kind in BENCHMARK_KINDS:
-                jobs = (
-                    (benchmark_sample_id(kind, lang, split, i, args.seed),
-                     lambda k=kind, s=split, i=i, la=lang: make_benchmark_sample(k, la, s, i, args.seed, cfg))
-                    for split, n in sizes.items() for i in range(n)
-                )  # fmt: skip
-                _write(out / "benchmarks" / f"{kind}-{lang}", jobs, args.shard_size)
+                plan = [(split, i) for split, n in sizes.items() for i in range(n)]
+                ids = [benchmark_sample_id(kind, lang, split, i, args.seed) for split, i in plan]
+
+                def make(todo, kind=kind, lang=lang, plan=plan):
+                    for split in sizes:
+                        idx = [plan[j][1] for j in todo if plan[j][0] == split]
+                        yield from make_benchmark_samples(kind, lang, split, idx, args.seed, cfg)
+
+                _write(out / "benchmarks" / f"{kind}-{lang}", ids, make, args.shard_size)
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -434,6 +434,11 @@ def _stream_pending(cfg: SynthConfig, index: int) -> _Pending:
     return _sample(cfg, lang, kind, rng, sid, cfg.split, f"synth-{kind}")
 
 
+def make_samples(cfg: SynthConfig, indices: Iterable[int]) -> Iterator[Sample]:
+    """Samples ``indices`` of the corpus stream of ``cfg`` (rendered in batches)."""
+    yield from _batched(_stream_pending(cfg, int(i)) for i in indices)
+
+
 def generate_samples(cfg: SynthConfig, start: int = 0, stop: int | None = None) -> Iterator[Sample]:
     """Samples ``start .. stop-1`` (default: all ``cfg.num_samples``) of the corpus stream of ``cfg``."""
     stop = cfg.num_samples if stop is None else min(stop, cfg.num_samples)
@@ -466,6 +471,18 @@ def _benchmark_pending(
     if kind == "islr":
         return _sample(cfg, lang, "isolated", rng, sid, split, "synth-islr", label=index % lang.vocab_size)
     return _sample(cfg, lang, "continuous", rng, sid, split, f"synth-{kind}")
+
+
+def make_benchmark_samples(
+    kind: str,
+    language: str,
+    split: str,
+    indices: Iterable[int],
+    seed: int = 0,
+    cfg: SynthConfig | None = None,
+) -> Iterator[Sample]:
+    """Samples ``indices`` of ``split`` of a downstream benchmark (rendered in batches)."""
+    yield from _batched(_benchmark_pending(kind, language, split, int(i), seed, cfg) for i in indices)
 
 
 def build_benchmark(
