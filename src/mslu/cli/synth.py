@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--cognate-fraction", type=float, default=0.2, help="concepts with alike signs everywhere")
     p.add_argument("--split", default="pretrain", choices=["pretrain", "train"])
     p.add_argument("--shard-size", type=int, default=4096)
+    p.add_argument(
+        "--workers", type=int, default=1, help="generator processes (samples are written in order)"
+    )
     p.add_argument("--benchmarks", action="store_true", help="also write the downstream benchmarks")
     p.add_argument(
         "--bench-sizes", type=int, nargs=3, default=[1000, 200, 200], metavar=("TRAIN", "DEV", "TEST")
@@ -54,6 +57,29 @@ def _write(root, ids: list[str], make, shard_size: int) -> None:
         log.warning("skipped %s: %s", sid, problem)
 
 
+def _chunk(job) -> list:
+    from mslu.data.synth import make_samples
+
+    cfg, indices = job
+    return list(make_samples(cfg, indices))
+
+
+def _parallel(cfg, todo: list[int], workers: int):
+    """Samples ``todo`` of the stream of ``cfg``, in order, made by ``workers`` processes."""
+    from mslu.data.synth import make_samples
+
+    if workers <= 1 or len(todo) < 256:
+        yield from make_samples(cfg, todo)
+        return
+    import multiprocessing as mp
+
+    step = 256
+    jobs = ((cfg, todo[k : k + step]) for k in range(0, len(todo), step))
+    with mp.get_context("spawn").Pool(workers) as pool:
+        for samples in pool.imap(_chunk, jobs):
+            yield from samples
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -62,7 +88,6 @@ def run(args: argparse.Namespace) -> int:
         SynthConfig,
         benchmark_sample_id,
         make_benchmark_samples,
-        make_samples,
         sample_id,
     )
 
@@ -81,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     ids = [sample_id(cfg, i) for i in range(cfg.num_samples)]
-    _write(out, ids, lambda todo: make_samples(cfg, todo), args.shard_size)
+    _write(out, ids, lambda todo: _parallel(cfg, todo, args.workers), args.shard_size)
     if args.benchmarks:
         sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))
         for lang in cfg.languages:
