@@ -20,7 +20,8 @@ from mslu.data.synth import (
     render_body,
     sign_timeline,
 )
-from mslu.data.synth.grammar import Proposition, realise, sign_order
+from mslu.data.synth.grammar import Grammar, Proposition, realise, sign_order
+from mslu.data.synth.lexicon import CONCEPTS
 from mslu.data.synth.motion import MIRROR
 from mslu.pose.layouts import SL79
 
@@ -165,6 +166,12 @@ def test_texts_and_word_orders():
     assert {realise(w, "de", np.random.default_rng(i)) for i in range(20)} == {
         "Morgen regnet es.", "Es regnet morgen."
     }  # fmt: skip
+    # verbs take only fitting objects; sentences use only the vocabulary
+    assert Grammar(["read", "car", "mother", "rain"]).verbs == []
+    g = Grammar([c.key for c in CONCEPTS])
+    props = [g.sample(np.random.default_rng(i)) for i in range(300)]
+    assert all(q.obj in ("book", "letter") for q in props if q.verb == "read")
+    assert {q.kind for q in props} == {"trans", "adj", "weather"} and any(q.say_subj for q in props)
     assert sign_order(p, "syn-en") == ["today", "mother", "eat", "bread"]
     assert sign_order(p, "syn-de") == ["today", "mother", "bread", "eat"]
     assert sign_order(p, "syn-zh") == ["today", "bread", "mother", "eat"]

@@ -48,6 +48,7 @@ class Grammar:
     """Samples propositions over one vocabulary (concept keys) and realises them."""
 
     def __init__(self, vocab: list[str]):
+        self.vocab = set(vocab)
         self.by_cat: dict[str, list[str]] = {}
         for key in vocab:
             self.by_cat.setdefault(_c(key).category, []).append(key)
@@ -69,7 +70,8 @@ class Grammar:
         self._kind_cdf = np.cumsum(self._kind_p())
 
     def _objects(self, verb: str) -> list[str]:
-        return [k for cat in _c(verb).args for k in self.by_cat.get(cat, [])]
+        """Objects of ``verb`` in the vocabulary: members of its categories, or concepts it names."""
+        return [k for arg in _c(verb).args for k in self.by_cat.get(arg, [arg] if arg in self.vocab else [])]
 
     def _adj_subjects(self, adj: str) -> list[str]:
         return [k for cat in _c(adj).args for k in self.by_cat.get(cat, [])]

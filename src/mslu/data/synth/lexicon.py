@@ -44,7 +44,7 @@ place library Bibliothek f 图书馆|church Kirche f 教堂
 abstract weather Wetter n 天气
 """
 
-# key en-3sg de-lemma de-3sg zh object-categories
+# key en-3sg de-lemma de-3sg zh object-categories (or object concept keys)
 _VERBS = """
 eat eats essen isst 吃 food
 drink drinks trinken trinkt 喝 drink
@@ -57,8 +57,8 @@ visit visits besuchen besucht 访问 person,place
 find finds finden findet 找到 animal,object
 carry carries tragen trägt 拿 object,food,drink
 wash washes waschen wäscht 洗 object,animal
-read reads lesen liest 读 object
-write writes schreiben schreibt 写 object
+read reads lesen liest 读 book,letter
+write writes schreiben schreibt 写 letter,book
 need needs brauchen braucht 需要 food,drink,object
 want wants möchten möchte 想要 food,drink,object
 love loves lieben liebt 爱 person,animal
