@@ -1,0 +1,183 @@
+"""Pre-training step benchmark: samples/s, padding fraction, peak memory and model FLOP utilisation (MFU).
+
+MFU = model FLOPs per training step (forward + backward, counted by ``FlopCounterMode``)
+x steps/s, divided by the matmul peak of the same machine in the same dtype, measured in the same run (a large
+``torch.matmul``). Data loading is excluded from the step time (batches are collated beforehand); the padding
+fraction is that of the length-bucketed sampler over one epoch of the synthetic corpus.
+
+    .venv/bin/python benchmarks/pretrain_step.py                              # small preset, CPU, bf16
+    .venv/bin/python benchmarks/pretrain_step.py --preset paper --device cuda --batch 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+TARGETS = {"cpu": 0.25, "cuda": 0.40}
+PADDING_TARGET = 0.10
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, seconds: float = 2.0) -> float:
+    """Achieved FLOP/s of an n x n x n matmul in ``dtype`` (best of repeated timings)."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    for _ in range(3):
+        a @ b
+    sync(device)
+    best = 0.0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        a @ b
+        sync(device)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t))
+    return best
+
+
+def build_corpus(root: Path, num_samples: int, seed: int):
+    from mslu.data.corpus import Corpus, CorpusWriter
+    from mslu.data.synth import SynthConfig, generate_samples
+
+    with CorpusWriter(root) as w:
+        for s in generate_samples(SynthConfig(seed=seed, num_samples=num_samples)):
+            w.add(s)
+    return Corpus(root)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"])
+    ap.add_argument("--batch", type=int, default=32, help="batch per step")
+    ap.add_argument("--steps", type=int, default=6, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--num-samples", type=int, default=600, help="synthetic corpus size")
+    ap.add_argument("--matmul-n", type=int, default=0, help="peak matmul size (0: 2048 CPU, 8192 GPU)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    ap.add_argument("--no-cache-compare", action="store_true", help="skip the run without text-feature cache")
+    ap.add_argument("--corpus", default=None, help="existing corpus instead of a fresh synthetic one")
+    args = ap.parse_args()
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
+    n = args.matmul_n or (8192 if device.type == "cuda" else 2048)
+    peak = matmul_peak(device, dtype, n)
+
+    from mslu.training.batching import BucketBatchSampler, padding_fraction
+    from mslu.training.config import load_config
+    from mslu.training.pretrain import PretrainTrainer
+
+    tmp = tempfile.TemporaryDirectory()
+    t0 = time.perf_counter()
+    corpus_root = args.corpus or str(build_corpus(Path(tmp.name) / "corpus", args.num_samples, 0).root)
+    gen_s = time.perf_counter() - t0
+
+    cfg = load_config(None, [
+        f"model.preset={args.preset}", f"data.corpus={corpus_root}", f"data.batch_size={args.batch}",
+        f"run.out={tmp.name}/run", f"run.precision={args.precision}", f"run.device={args.device}",
+        "run.progress=false", "run.tensorboard=false", "data.text_cache=true"])
+    t0 = time.perf_counter()
+    trainer = PretrainTrainer(cfg)
+    setup_s = time.perf_counter() - t0
+    cache = trainer.text_cache
+    lengths = trainer.dataset.lengths
+    sampler = BucketBatchSampler(lengths, args.batch, seed=0, rank=0, world_size=1)
+    pad = padding_fraction(lengths, list(sampler))
+    rng = np.random.default_rng(0)
+    pad_random = padding_fraction(lengths, np.array_split(rng.permutation(len(lengths)),
+                                                          max(1, len(lengths) // args.batch)))
+
+    loader = iter(trainer._loader())
+    need = args.warmup + args.steps
+    batches = []
+    while len(batches) < need:
+        try:
+            batches.append(next(loader))
+        except StopIteration:
+            loader = iter(trainer._loader())
+
+    def timed(use_cache: bool) -> tuple[float, float]:
+        trainer.text_cache = cache if use_cache else None
+        for b in batches[: args.warmup]:
+            trainer.train_step([b])
+        sync(device)
+        t = time.perf_counter()
+        frames = 0
+        for b in batches[args.warmup :]:
+            trainer.train_step([b])
+            frames += int(b["pose"].shape[0] * b["pose"].shape[1])
+        sync(device)
+        dt = time.perf_counter() - t
+        return args.steps * args.batch / dt, dt / args.steps
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    sps, step_s = timed(True)
+    mem = peak_memory_mb(device)
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    flops = []
+    for b in batches[args.warmup :]:
+        with FlopCounterMode(display=False) as fc:
+            trainer.train_step([b])
+        flops.append(fc.get_total_flops())
+    flops_per_step = float(np.mean(flops))
+    mfu = flops_per_step / step_s / peak
+
+    sps_nocache = step_nocache = None
+    if not args.no_cache_compare:
+        sps_nocache, step_nocache = timed(False)
+
+    n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    rows = [
+        ("device", f"{device} ({torch.get_num_threads()} threads)" if device.type == "cpu"
+         else torch.cuda.get_device_name()),
+        ("preset / precision", f"{args.preset} / {args.precision}"),
+        ("trainable parameters", f"{n_params / 1e6:.2f} M"),
+        ("batch / timed steps", f"{args.batch} / {args.steps}"),
+        (f"matmul peak ({args.precision}, n={n})", f"{peak / 1e12:.3f} TFLOP/s"),
+        ("model FLOPs per step (fwd+bwd)", f"{flops_per_step / 1e9:.1f} GFLOP"),
+        ("step time (text cache)", f"{step_s * 1e3:.1f} ms"),
+        ("samples/s (text cache)", f"{sps:.1f}"),
+        ("achieved", f"{flops_per_step / step_s / 1e12:.3f} TFLOP/s"),
+        ("MFU", f"{100 * mfu:.1f}%  (target >= {100 * TARGETS.get(device.type, 0):.0f}%)"),
+        ("padding, bucketed / random batches", f"{100 * pad:.1f}% / {100 * pad_random:.1f}%  "
+                                                 f"(target <= {100 * PADDING_TARGET:.0f}%)"),
+        ("peak memory", f"{mem:.0f} MiB ({'max allocated' if device.type == 'cuda' else 'max RSS'})"),
+        ("corpus / text cache", f"{len(lengths)} samples, {len(cache) if cache else 0} unique sentences"),
+        ("setup (model + cache) / corpus gen", f"{setup_s:.1f} s / {gen_s:.1f} s"),
+    ]
+    if sps_nocache is not None:
+        rows += [("samples/s without text cache", f"{sps_nocache:.1f}"),
+                 ("text cache saves", f"{100 * (1 - step_s / step_nocache):.1f}% of step time "
+                                      f"({step_nocache * 1e3:.1f} -> {step_s * 1e3:.1f} ms)")]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
