@@ -38,45 +38,43 @@ def beam_search(
     scores = torch.full((b, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live prefix per item at the start
     rows = torch.arange(b, device=device).repeat_interleave(k)
-    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(b)]
+    offsets = torch.arange(b, device=device).unsqueeze(1) * k
+    best = [float("-inf")] * b
+    best_seq: list[list[int]] = [[] for _ in range(b)]
 
-    def norm(logp: float, n: int) -> float:
-        return logp / (n**length_penalty) if length_penalty else logp
+    def offer(values: torch.Tensor, flat: torch.Tensor, t: int, with_token: bool, v: int) -> None:
+        # every candidate of this step has length t: the best raw score is the best normalised one
+        denom = t**length_penalty if length_penalty else 1.0
+        for i, (val, f) in enumerate(zip(values.tolist(), flat.tolist())):
+            if val / denom > best[i]:  # strict: on ties the earlier (shorter) candidate stays
+                j, c = divmod(f, v) if with_token else (f, None)
+                best[i] = val / denom
+                prefix = tokens[i * k + j, 1:].tolist()
+                best_seq[i] = [*prefix, c] if with_token else prefix
 
     for t in range(1, max_len + 1):
         logp = step(tokens, rows).float().view(b, k, -1)
         v = logp.shape[-1]
         total = scores.unsqueeze(-1) + logp  # (b, k, V)
-        last = t == max_len
-        for i in range(b):  # hypotheses that end here (eos, or truncation at max_len)
-            for j in range(k):
-                if scores[i, j] == float("-inf"):
-                    continue
-                prefix = tokens[i * k + j, 1:].tolist()
-                if torch.isfinite(total[i, j, eos]):
-                    finished[i].append((norm(float(total[i, j, eos]), t), prefix))
-                if last:
-                    for c in range(v):
-                        if c != eos and torch.isfinite(total[i, j, c]):
-                            finished[i].append((norm(float(total[i, j, c]), t), [*prefix, c]))
-        if last:
-            break
+        eos_val, eos_j = total[..., eos].max(dim=1)
+        offer(eos_val, eos_j, t, False, v)
         cont = total.clone()
         cont[..., eos] = float("-inf")
+        if t == max_len:  # truncated hypotheses of exactly max_len tokens
+            val, flat = cont.view(b, -1).max(dim=1)
+            offer(val, flat, t, True, v)
+            break
         top, idx = cont.view(b, -1).topk(min(k, k * v), dim=-1)
         if top.shape[1] < k:
             pad = torch.full((b, k - top.shape[1]), float("-inf"), device=device)
             top, idx = torch.cat([top, pad], 1), torch.cat([idx, torch.zeros_like(pad, dtype=torch.long)], 1)
-        src = (idx // v) + torch.arange(b, device=device).unsqueeze(1) * k
-        tokens = torch.cat([tokens[src.view(-1)], (idx % v).view(-1, 1)], dim=1)
+        tokens = torch.cat([tokens[(idx // v + offsets).view(-1)], (idx % v).view(-1, 1)], dim=1)
         scores = top
         if length_penalty >= 0 and all(
-            finished[i]
-            and max(f[0] for f in finished[i]) >= _best_possible(scores[i], max_len, length_penalty)
-            for i in range(b)
+            best[i] >= _best_possible(scores[i], max_len, length_penalty) for i in range(b)
         ):
             break
-    return [max(f, key=lambda x: x[0])[1] if f else [] for f in finished]
+    return best_seq
 
 
 def _best_possible(alive: torch.Tensor, max_len: int, alpha: float) -> float:

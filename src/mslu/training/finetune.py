@@ -193,7 +193,7 @@ def optimizer_groups(model, o: dict[str, Any], pretrained: bool) -> list[dict[st
     return [g for g in groups if g["params"]]
 
 
-def _device(name: str) -> torch.device:
+def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -261,7 +261,7 @@ class FineTuner:
         self.cfg = cfg
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.out = Path(r["out"])
-        self.device = _device(r.get("device", "auto"))
+        self.device = resolve_device(r.get("device", "auto"))
         self.seed = int(r.get("seed", 0))
         seed_everything(self.seed)
         if corpus is None:
@@ -504,7 +504,7 @@ def evaluate_run(
     """Evaluate the fine-tuned model of ``run_dir`` on ``split`` of its configured corpus."""
     from mslu.tasks.data import split_view
 
-    task, model = load_model(run_dir, _device(device))
+    task, model = load_model(run_dir, resolve_device(device))
     d = task.cfg["data"]
     if corpus is None:
         from mslu.data.corpus import Corpus
@@ -518,5 +518,5 @@ def evaluate_run(
         shuffle=False,
         collate_fn=task.collate,
     )
-    metrics, preds = task.evaluate(model, loader, _device(device), split)
+    metrics, preds = task.evaluate(model, loader, resolve_device(device), split)
     return {"task": task.name, "split": split, "metrics": _jsonable(metrics), "predictions": preds}
