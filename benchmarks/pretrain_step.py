@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"])
     ap.add_argument("--batch", type=int, default=32, help="batch per step")
     ap.add_argument("--steps", type=int, default=6, help="timed steps")
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=2, help="extra untimed batches in the warm-up pass")
+    ap.add_argument("--pad-to-multiple", type=int, default=8, help="pad T to a multiple")
     ap.add_argument("--num-samples", type=int, default=600, help="synthetic corpus size")
     ap.add_argument("--matmul-n", type=int, default=0, help="peak matmul size (0: 2048 CPU, 8192 GPU)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
@@ -96,14 +97,15 @@ def main() -> None:
     cfg = load_config(None, [
         f"model.preset={args.preset}", f"data.corpus={corpus_root}", f"data.batch_size={args.batch}",
         f"run.out={tmp.name}/run", f"run.precision={args.precision}", f"run.device={args.device}",
-        "run.progress=false", "run.tensorboard=false", "data.text_cache=true"])
+        "run.progress=false", "run.tensorboard=false", "data.text_cache=true",
+        f"data.pad_to_multiple={args.pad_to_multiple}"])
     t0 = time.perf_counter()
     trainer = PretrainTrainer(cfg)
     setup_s = time.perf_counter() - t0
     cache = trainer.text_cache
     lengths = trainer.dataset.lengths
     sampler = BucketBatchSampler(lengths, args.batch, seed=0, rank=0, world_size=1)
-    pad = padding_fraction(lengths, list(sampler))
+    pad = padding_fraction(lengths, list(sampler), args.pad_to_multiple)
     rng = np.random.default_rng(0)
     pad_random = padding_fraction(lengths, np.array_split(rng.permutation(len(lengths)),
                                                           max(1, len(lengths) // args.batch)))
@@ -117,22 +119,25 @@ def main() -> None:
         except StopIteration:
             loader = iter(trainer._loader())
 
+    # Warm-up over every timed batch: oneDNN / cuDNN pick kernels once per new shape.
+    for b in batches:
+        trainer.train_step([b])
+
     def timed(use_cache: bool) -> tuple[float, float]:
         trainer.text_cache = cache if use_cache else None
-        for b in batches[: args.warmup]:
-            trainer.train_step([b])
         sync(device)
         t = time.perf_counter()
-        frames = 0
         for b in batches[args.warmup :]:
             trainer.train_step([b])
-            frames += int(b["pose"].shape[0] * b["pose"].shape[1])
         sync(device)
         dt = time.perf_counter() - t
         return args.steps * args.batch / dt, dt / args.steps
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    sps_nocache = step_nocache = None
+    if not args.no_cache_compare:
+        sps_nocache, step_nocache = timed(False)
     sps, step_s = timed(True)
     mem = peak_memory_mb(device)
 
@@ -145,10 +150,6 @@ def main() -> None:
         flops.append(fc.get_total_flops())
     flops_per_step = float(np.mean(flops))
     mfu = flops_per_step / step_s / peak
-
-    sps_nocache = step_nocache = None
-    if not args.no_cache_compare:
-        sps_nocache, step_nocache = timed(False)
 
     n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     rows = [

@@ -37,6 +37,7 @@ def test_bucketing_reduces_padding():
 
 def test_padding_fraction_hand_computed():
     assert padding_fraction([2, 4, 3, 3], [[0, 1], [2, 3]]) == pytest.approx(1 - 12 / 14)
+    assert padding_fraction([2, 4, 3, 3], [[0, 1], [2, 3]], pad_to_multiple=4) == pytest.approx(1 - 12 / 16)
 
 
 def test_distributed_slices_disjoint_and_complete():

@@ -110,14 +110,17 @@ class BucketBatchSampler(Sampler[list[int]]):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-def padding_fraction(lengths: Sequence[int] | np.ndarray, batches: Sequence[Sequence[int]]) -> float:
-    """Fraction of padded frames when every batch is padded to its longest member."""
+def padding_fraction(lengths: Sequence[int] | np.ndarray, batches: Sequence[Sequence[int]],
+                     pad_to_multiple: int = 1) -> float:
+    """Fraction of padded frames when every batch is padded to its longest member (rounded up to a multiple
+    of ``pad_to_multiple``)."""
     lengths = np.asarray(lengths)
+    m = max(1, int(pad_to_multiple))
     real = padded = 0
     for b in batches:
         lb = lengths[np.asarray(b, dtype=np.int64)]
         real += int(lb.sum())
-        padded += int(lb.max()) * len(lb)
+        padded += -(-int(lb.max()) // m) * m * len(lb)
     return 1.0 - real / padded if padded else 0.0
 
 

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
         "max_text_tokens": 128,
         "batch_size": 512,  # GLOBAL batch (over all ranks, before accumulation)
         "mega_batch_factor": 50,
+        "pad_to_multiple": 1,  # pad T to a multiple (8: fewer shapes for oneDNN/cuDNN kernels)
         "num_workers": 0,
         "random_crop": True,
         "text_cache": True,  # precompute frozen text-encoder features per unique sentence
@@ -77,7 +78,13 @@ def apply_override(cfg: dict[str, Any], assignment: str) -> None:
         node = node.setdefault(p, {})
         if not isinstance(node, dict):
             raise ValueError(f"override {assignment!r}: {p!r} is not a section")
-    node[parts[-1]] = yaml.safe_load(raw)
+    value = yaml.safe_load(raw)
+    if isinstance(value, str):  # YAML 1.1 reads "5e-4" (no dot) as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    node[parts[-1]] = value
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,7 @@ class PretrainTrainer:
                                           mega_batch_factor=int(d.get("mega_batch_factor", 50)),
                                           rank=self.rank, world_size=self.world)
         self.num_workers = int(d.get("num_workers", 0))
+        self.collate = partial(collate_pose_text, pad_to_multiple=int(d.get("pad_to_multiple", 1)))
 
         if model is None:
             from mslu.models import PretrainModel
@@ -252,7 +254,7 @@ class PretrainTrainer:
     def _loader(self) -> DataLoader:
         self.sampler.set_epoch(self.epoch, start_batch=self.micro_pos)
         self.dataset.set_epoch(self.epoch)
-        return DataLoader(self.dataset, batch_sampler=self.sampler, collate_fn=collate_pose_text,
+        return DataLoader(self.dataset, batch_sampler=self.sampler, collate_fn=self.collate,
                           num_workers=self.num_workers, pin_memory=self.device.type == "cuda",
                           # own generator: creating the iterator must not consume the global RNG (resume)
                           generator=torch.Generator().manual_seed(self.seed + self.epoch))
