@@ -154,3 +154,16 @@ def test_every_config_loads():
         32,
         0.2,
     )
+
+
+def test_resume_continues_from_checkpoint(task_corpora, tiny_config, tmp_path):
+    from mslu.training.finetune import run_finetune
+
+    cfg = tiny_config("islr", task_corpora["islr"]._base.root)
+    cfg["optim"] = {"epochs": 1}
+    first = run_finetune(cfg, tmp_path, scratch=True)
+    cfg["optim"] = {"epochs": 2}
+    second = run_finetune(cfg, tmp_path, scratch=True, resume=True)
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert (first["epochs"], second["epochs"]) == (1, 2)
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and int(rows[1]["step"]) == 2 * int(rows[0]["step"])
