@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
         "max_steps": None,  # stop after this many optimiser steps (None: epochs)
         "accumulation": 1,
         "clip_grad_norm": 1.0,  # None or 0: no clipping
+        "fused": True,  # fused AdamW kernel (CPU and CUDA); False: foreach implementation
     },
     "run": {
         "out": "runs/pretrain",

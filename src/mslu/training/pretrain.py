@@ -165,8 +165,8 @@ class PretrainTrainer:
                 find_unused_parameters=bool(o.get("find_unused_parameters", False)))
 
         groups = param_groups(self.model, float(o["weight_decay"]))
-        self.optimizer = torch.optim.AdamW(groups, lr=float(o["lr"]),
-                                           betas=tuple(o["betas"]), eps=float(o.get("eps", 1e-8)))
+        self.optimizer = torch.optim.AdamW(groups, lr=float(o["lr"]), betas=tuple(o["betas"]),
+                                           eps=float(o.get("eps", 1e-8)), fused=bool(o.get("fused", True)))
         self.micro_per_epoch = self.sampler.num_batches()
         self.steps_per_epoch = math.ceil(self.micro_per_epoch / self.accum)
         self.total_steps = int(o.get("max_steps") or int(o["epochs"]) * self.steps_per_epoch)
