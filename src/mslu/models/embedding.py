@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mslu.models.config import EmbeddingConfig
@@ -65,11 +66,30 @@ def partitioned_adjacency(
 
 
 class SpatialGraphConv(nn.Module):
-    """One ST-GCN block without TCN: partitioned graph conv + LayerNorm + residual + ReLU."""
+    """One ST-GCN block without TCN: partitioned graph conv + LayerNorm + residual + ReLU.
 
-    def __init__(self, c_in: int, c_out: int, a: torch.Tensor, edge_importance: bool, dropout: float):
+    ``forward`` takes frames-first ``(N, V, C)``; :meth:`forward_nodes_first` the ``(V, N, C)`` layout used
+    inside :class:`PoseEmbedding`. Computed as in ST-GCN (``conv`` = 1x1 projection to K partitions, then
+    ``out[w] = sum_k sum_v y_k[v] A_k[v, w]``) but in the cheaper, mathematically identical order "aggregate,
+    then project": ``out[w] = sum_k (sum_v A_k[v, w] x[v]) W_k + sum_k (sum_v A_k[v, w]) b_k`` -- one big
+    matmul of the stacked adjacency with all frames' node features, one matmul with the stacked weights.
+    The residual projection is fused into that matmul's accumulation and its bias into the LayerNorm shift.
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        a: torch.Tensor,
+        edge_importance: bool,
+        dropout: float,
+        node_order: torch.Tensor | None = None,
+    ):
         super().__init__()
         self.register_buffer("A", a, persistent=False)
+        # order of the nodes in forward_nodes_first's input (None: the layout's order); A / importance stay
+        # in the layout's order so that checkpoints do not depend on it
+        self.register_buffer("node_order", node_order, persistent=False)
         self.k = a.shape[0]
         self.c_out = c_out
         self.conv = nn.Linear(c_in, self.k * c_out)
@@ -79,11 +99,30 @@ class SpatialGraphConv(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, V, C)
-        n, v, _ = x.shape
-        a = self.A if self.importance is None else self.A * self.importance
-        y = self.conv(x).view(n, v, self.k, self.c_out)
-        y = torch.einsum("nvkc,kvw->nwc", y, a.to(y.dtype))
-        return torch.relu(self.dropout(self.norm(y)) + self.residual(x))
+        return self.forward_nodes_first(x.transpose(0, 1)).transpose(0, 1)
+
+    def forward_nodes_first(self, x: torch.Tensor) -> torch.Tensor:
+        """(V, N, C_in) -> (V, N, C_out)."""
+        v, n, c = x.shape
+        k, co = self.k, self.c_out
+        a = self.A if self.importance is None else self.A * self.importance  # (K, V, W)
+        if self.node_order is not None:
+            a = a[:, self.node_order][:, :, self.node_order]
+        # aggregate: z[k, w, n, c] = sum_v a[k, v, w] x[v, n, c]  (one (K*W, V) @ (V, N*C) matmul)
+        z = torch.matmul(a.transpose(1, 2).reshape(k * v, v), x.reshape(v, n * c))
+        z = z.view(k, v, n, c).permute(1, 2, 0, 3).reshape(v, n, k * c)
+        w = self.conv.weight.view(k, co, c).permute(1, 0, 2).reshape(co, k * c)  # (C_out, K*C_in)
+        bias = a.sum(1).t() @ self.conv.bias.view(k, co)  # (W, C_out): sum_k colsum(A_k)[w] * b_k
+        y = torch.baddbmm(bias.unsqueeze(1), z, w.t().expand(v, k * c, co))  # (W, N, C_out)
+        if isinstance(self.residual, nn.Linear):
+            shift = self.norm.bias + self.residual.bias  # residual bias folded into the LayerNorm shift
+            y = F.layer_norm(y, (co,), self.norm.weight, shift, self.norm.eps)
+            y = self.dropout(y) if self.dropout.p > 0 else y
+            y = torch.addmm(y.reshape(v * n, co), x.reshape(v * n, c), self.residual.weight.t())
+            return torch.relu(y).view(v, n, co)
+        y = self.norm(y)
+        y = self.dropout(y) if self.dropout.p > 0 else y
+        return torch.relu(y + x)
 
 
 class PoseEmbedding(nn.Module):
@@ -99,10 +138,15 @@ class PoseEmbedding(nn.Module):
             )
         if cfg.kind == "gcn":
             a = torch.from_numpy(partitioned_adjacency(cfg.partition, cfg.max_hop))
+            first = [i for s in self.streams for i in SL79.groups[s]]
+            order = torch.as_tensor(first + [i for i in range(SL79.num_keypoints) if i not in first])
+            self.register_buffer("node_order", order, persistent=False)
+            self.stream_sizes = [len(SL79.groups[s]) for s in self.streams]
+            self.stream_sizes.append(len(order) - sum(self.stream_sizes))
             chans = (cfg.in_channels, *cfg.gcn_channels)
             self.gcn = nn.Sequential(
                 *[
-                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout)
+                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout, order)
                     for ci, co in zip(chans, chans[1:])
                 ]
             )
@@ -117,15 +161,26 @@ class PoseEmbedding(nn.Module):
         )
 
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        b, t = pose.shape[:2]
-        x = pose[frame_mask]  # (N_valid, 79, C): padding frames are never embedded
-        if self.gcn is not None:
-            x = self.gcn(x)
+        b, t, v, c = pose.shape
+        all_valid = bool(frame_mask.all())
+        x = pose.reshape(b * t, v, c) if all_valid else pose[frame_mask]  # padding frames are not embedded
+        n = x.shape[0]
         out = {}
+        if self.gcn is not None:
+            # nodes-first layout (V, N, C), nodes ordered stream by stream: every graph conv is two big
+            # matmuls and each stream's nodes are one contiguous slice
+            h = x.index_select(1, self.node_order).transpose(0, 1)
+            for layer in self.gcn:
+                h = layer.forward_nodes_first(h)
+            parts = torch.split(h, self.stream_sizes, dim=0)
+            feats = {s: p.transpose(0, 1).reshape(n, -1) for s, p in zip(self.streams, parts)}
+        else:
+            feats = {s: x.index_select(1, getattr(self, f"idx_{s}")).flatten(1) for s in self.streams}
         for s in self.streams:
-            nodes = x.index_select(1, getattr(self, f"idx_{s}")).flatten(1)
-            y = self.proj[s](nodes)
-            full = y.new_zeros(b, t, y.shape[-1])
-            full[frame_mask] = y
-            out[s] = full
+            y = self.proj[s](feats[s])
+            if all_valid:
+                out[s] = y.view(b, t, -1)
+            else:
+                rows = frame_mask.reshape(-1).nonzero().squeeze(1)
+                out[s] = y.new_zeros(b * t, y.shape[-1]).index_copy(0, rows, y).view(b, t, -1)
         return out
