@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32, help="batch per step")
     ap.add_argument("--steps", type=int, default=6, help="timed steps")
     ap.add_argument("--warmup", type=int, default=2, help="extra untimed batches in the warm-up pass")
-    ap.add_argument("--pad-to-multiple", type=int, default=8, help="pad T to a multiple")
+    ap.add_argument("--pad-to-multiple", type=int, default=1, help="pad T to a multiple")
     ap.add_argument("--num-samples", type=int, default=600, help="synthetic corpus size")
     ap.add_argument("--matmul-n", type=int, default=0, help="peak matmul size (0: 2048 CPU, 8192 GPU)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
