@@ -96,7 +96,10 @@ def main() -> None:
         f"preset={args.preset} params={n_params / 1e6:.2f}M batch={b} frames={t} valid={frames} "
         f"threads={torch.get_num_threads()}"
     )
-    print(f"fwd+bwd best {best:.3f} s/step (median {median:.3f}), {frames / best:.0f} frames/s, loss={loss:.3f}")
+    print(
+        f"fwd+bwd best {best:.3f} s/step (median {median:.3f}), {frames / best:.0f} frames/s, "
+        f"loss={loss:.3f}"
+    )
     print(
         f"model {flops / 1e9:.1f} GFLOP/step, {flops / best / 1e9:.1f} GFLOP/s; bf16 matmul peak "
         f"{peak / 1e9:.0f} GFLOP/s; MFU {100 * flops / best / peak:.1f}%"

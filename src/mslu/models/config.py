@@ -127,10 +127,10 @@ class PretrainConfig:
         if name == "small":
             return cls(
                 encoder=EncoderConfig(
-                    embedding=EmbeddingConfig(dim=128, gcn_channels=(32, 64)),
+                    embedding=EmbeddingConfig(dim=128, gcn_channels=(16, 32)),
                     num_blocks=2,
-                    manual=StreamConfig(128, 256, 4),
-                    non_manual=StreamConfig(128, 256, 4),
+                    manual=StreamConfig(128, 256, 4, 0.0),
+                    non_manual=StreamConfig(128, 256, 4, 0.0),
                 ),
                 loss=LossConfig(embed_dim=128, decoder_hidden=256),
             )
