@@ -75,6 +75,18 @@ def _synth(cfg: DemoConfig, data: Path) -> Path:
     return data
 
 
+def configs_dir() -> Path:
+    """The repository's ``configs/`` (next to ``src/``), or ``./configs``."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (base / "configs" / "islr" / "synthetic.yaml").is_file():
+            return base / "configs"
+    raise FileNotFoundError("configs/ not found: run the demo from the mslu repository")
+
+
+def task_config(task: str) -> Path:
+    return configs_dir() / task / "synthetic.yaml"
+
+
 def pretrain_config(cfg: DemoConfig, corpus: Path, out: Path) -> dict[str, Any]:
     from mslu.training.config import load_config
 
@@ -89,7 +101,7 @@ def pretrain_config(cfg: DemoConfig, corpus: Path, out: Path) -> dict[str, Any]:
 def run_demo(cfg: DemoConfig) -> Path:
     import torch
 
-    from mslu.training.finetune import run_finetune, synthetic_task_config
+    from mslu.training.finetune import run_finetune
     from mslu.training.pretrain import run_pretrain
 
     if cfg.threads:
@@ -114,13 +126,17 @@ def run_demo(cfg: DemoConfig) -> Path:
         results[task] = {}
         for init in ("pretrained", "scratch"):
             t = time.perf_counter()
-            tcfg = synthetic_task_config(
-                task, bench, epochs=cfg.scaled(cfg.finetune_epochs[task]), seed=cfg.seed
-            )
+            run_dir = out / "finetune" / f"{task}_{init}"
             results[task][init] = run_finetune(
-                tcfg,
-                out / "finetune" / f"{task}_{init}",
+                task_config(task),
+                run_dir,
                 encoder_dir=encoder_dir if init == "pretrained" else None,
+                scratch=init == "scratch",
+                overrides=[
+                    f"data.corpus={bench}",
+                    f"optim.epochs={cfg.scaled(cfg.finetune_epochs[task])}",
+                    f"run.seed={cfg.seed}",
+                ],
             )
             sw.mark(f"{task}/{init}", t)
 
