@@ -2,8 +2,9 @@
 
 MFU = model FLOPs per training step (forward + backward, counted by ``FlopCounterMode``)
 x steps/s, divided by the matmul peak of the same machine in the same dtype, measured in the same run (a large
-``torch.matmul``). Data loading is excluded from the step time (batches are collated beforehand); the padding
-fraction is that of the length-bucketed sampler over one epoch of the synthetic corpus.
+``torch.matmul``, best of a measurement before and one after the timed steps). Data loading is excluded from
+the step time (batches are collated beforehand); the padding fraction is that of the length-bucketed sampler
+over one epoch of the synthetic corpus. On a loaded shared CPU, ``--threads 1`` gives the steadiest figures.
 
     .venv/bin/python benchmarks/pretrain_step.py                              # small preset, CPU, bf16
     .venv/bin/python benchmarks/pretrain_step.py --preset paper --device cuda --batch 64
@@ -76,6 +77,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--no-cache-compare", action="store_true", help="skip the run without text-feature cache")
     ap.add_argument("--corpus", default=None, help="existing corpus instead of a fresh synthetic one")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra trainer config override, e.g. model.encoder.num_blocks=3 (repeatable)")
     args = ap.parse_args()
 
     if args.threads:
@@ -98,7 +101,7 @@ def main() -> None:
         f"model.preset={args.preset}", f"data.corpus={corpus_root}", f"data.batch_size={args.batch}",
         f"run.out={tmp.name}/run", f"run.precision={args.precision}", f"run.device={args.device}",
         "run.progress=false", "run.tensorboard=false", "data.text_cache=true",
-        f"data.pad_to_multiple={args.pad_to_multiple}"])
+        f"data.pad_to_multiple={args.pad_to_multiple}", *args.set])
     t0 = time.perf_counter()
     trainer = PretrainTrainer(cfg)
     setup_s = time.perf_counter() - t0
@@ -149,6 +152,7 @@ def main() -> None:
             trainer.train_step([b])
         flops.append(fc.get_total_flops())
     flops_per_step = float(np.mean(flops))
+    peak = max(peak, matmul_peak(device, dtype, n))  # again after the steps: a shared machine's load varies
     mfu = flops_per_step / step_s / peak
 
     n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)

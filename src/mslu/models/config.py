@@ -126,11 +126,13 @@ class PretrainConfig:
             return cfg
         if name == "small":
             return cls(
+                # widths >= 256 keep the CPU's bf16 matmul units busy; one 16-channel GCN block keeps the
+                # memory-bound (79 joints x frames) work small (docs/model.md "Speed")
                 encoder=EncoderConfig(
-                    embedding=EmbeddingConfig(dim=128, gcn_channels=(16, 32)),
+                    embedding=EmbeddingConfig(dim=256, gcn_channels=(16,)),
                     num_blocks=2,
-                    manual=StreamConfig(128, 256, 4, 0.0),
-                    non_manual=StreamConfig(128, 256, 4, 0.0),
+                    manual=StreamConfig(256, 512, 4, 0.0),
+                    non_manual=StreamConfig(256, 512, 4, 0.0),
                 ),
                 loss=LossConfig(embed_dim=128, decoder_hidden=256),
             )
