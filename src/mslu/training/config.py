@@ -17,7 +17,7 @@ import yaml
 DEFAULTS: dict[str, Any] = {
     "model": {"preset": "small"},
     "data": {
-        "corpus": None,  # path of a mslu corpus (Parquet shards)
+        "corpus": None,  # path of a mslu corpus (Arrow IPC shards)
         "split": None,  # keep only this split (None: all)
         "alpha": 1.0,  # data fraction (Tab. XIII): deterministic subset of this fraction
         "max_frames": 256,
