@@ -1,7 +1,7 @@
 """Read and write pose sequences: pose-format ``.pose``, MMPose JSON predictions, numpy ``.npy``/``.npz``.
 
-Every reader returns a :class:`PoseSequence` with x, y in pixels (as stored), confidence in [0, 1] and
-missing joints as confidence 0 with x, y NaN.
+Every reader returns a :class:`PoseSequence` with x, y in pixels (as stored), confidence clipped to
+[0, 1] (MMPose scores can exceed 1 slightly) and missing joints as confidence 0 with x, y NaN.
 
 Choosing one person when a file holds several:
 
@@ -84,6 +84,17 @@ class PoseReadError(ValueError):
     """A pose file could not be read; the message names the file and the problem."""
 
 
+def _clean(data: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """Clip confidence to [0, 1] (MMPose scores can slightly exceed 1) and make missing joints (conf <= 0,
+    NaN, or ``missing``) conf 0 with x, y NaN. Modifies and returns ``data``."""
+    bad = ~(data[..., 2] > 0) | np.isnan(data).any(-1)
+    if missing is not None:
+        bad |= missing
+    np.clip(data[..., 2], 0.0, 1.0, out=data[..., 2])
+    data[bad] = (np.nan, np.nan, 0.0)
+    return data
+
+
 # --- .pose ------------------------------------------------------------------------------------------
 def _match_layout(components: list[tuple[str, int]]) -> tuple[Layout, list[int]] | None:
     """Known layout whose components match the file's by (name, point count), and the file component
@@ -131,8 +142,7 @@ def read_pose_format(path: str | Path) -> PoseSequence:
     xy = raw[:, person, :, :2]
     c = conf[:, person]
     missing = mask[:, person, :, :2].any(-1) | ~(c > 0) | np.isnan(xy).any(-1)
-    data = np.concatenate([xy, c[..., None]], axis=-1)
-    data[missing] = (np.nan, np.nan, 0.0)
+    data = _clean(np.concatenate([xy, c[..., None]], axis=-1), missing)
 
     comps = [(comp.name, len(comp.points)) for comp in header.components]
     match = _match_layout(comps)
@@ -264,9 +274,7 @@ def read_mmpose_json(path: str | Path, fps: float = 25.0, width: int = 0, height
         raise PoseReadError(f"{path}: no person detected in any frame")
     layout = _layout_for_k(num_k, path)
     empty = np.zeros((num_k, 3), np.float32)
-    data = np.stack([empty if o is None else o for o in out]).astype(np.float32)
-    missing = ~(data[..., 2] > 0) | np.isnan(data).any(-1)
-    data[missing] = (np.nan, np.nan, 0.0)
+    data = _clean(np.stack([empty if o is None else o for o in out]).astype(np.float32))
     meta = doc.get("meta_info", {}) if isinstance(doc, dict) else {}
     return PoseSequence(data, layout, fps, width, height, {"path": str(path), "mmpose_meta": bool(meta)})
 
@@ -312,9 +320,7 @@ def read_numpy(
         raise PoseReadError(f"{path}: pose array must be (T, K, 2) or (T, K, 3), got {arr.shape}")
     if arr.shape[2] == 2:
         arr = np.concatenate([arr, np.ones(arr.shape[:2] + (1,), np.float32)], axis=-1)
-    data = arr.copy()
-    missing = ~(data[..., 2] > 0) | np.isnan(data).any(-1)
-    data[missing] = (np.nan, np.nan, 0.0)
+    data = _clean(arr.copy())
     try:
         lay = _layout_for_k(arr.shape[1], path, layout)
         return PoseSequence(data, lay, fps, width, height, {"path": str(path)})

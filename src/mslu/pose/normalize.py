@@ -33,7 +33,8 @@ _MIN_BOX = 1e-6
 
 
 def to_frame_units(seq: PoseSequence, width: int | None = None, height: int | None = None) -> np.ndarray:
-    """SL79 pose in frame units, float32 (T, 79, 3): x / width, y / height, confidence; missing -> (0, 0, 0).
+    """SL79 pose in frame units, float32 (T, 79, 3): x / width, y / height, confidence (clipped to [0, 1]);
+    missing -> (0, 0, 0).
 
     ``width``/``height`` override the sequence's frame size (needed when a reader did not know it)."""
     s = to_sl79(seq)
@@ -44,6 +45,7 @@ def to_frame_units(seq: PoseSequence, width: int | None = None, height: int | No
         raise ValueError(f"{src}: unknown frame size ({w}x{h}); pass width= and height=")
     out = s.data / np.array([w, h, 1.0], dtype=np.float32)
     valid = (s.data[..., 2] > 0) & np.isfinite(s.data).all(-1)
+    out[..., 2] = np.clip(out[..., 2], 0.0, 1.0)
     out[~valid] = 0.0
     return out.astype(np.float32, copy=False)
 
