@@ -182,3 +182,20 @@ def test_unknown_pose_format_layout_round_trip(tmp_path):
     write_pose(s, tmp_path / "h2.pose")
     assert np.array_equal(read_pose(tmp_path / "h2.pose").data, s.data)
     assert get_layout("sl79") is SL79
+
+
+def test_openpose_pose_file_from_pose_format_components(tmp_path):
+    from pose_format import Pose
+    from pose_format.numpy.pose_body import NumPyPoseBody
+    from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
+    from pose_format.utils.openpose import OpenPose_Components
+
+    xy = np.zeros((2, 1, 137, 2), np.float32)
+    xy[..., 0] = np.arange(137)
+    header = PoseHeader(0.2, PoseHeaderDimensions(640, 480, 0), OpenPose_Components)
+    with open(tmp_path / "op.pose", "wb") as f:
+        Pose(header, NumPyPoseBody(25.0, np.ma.masked_array(xy), np.ones((2, 1, 137), np.float32))).write(f)
+    s = read_pose(tmp_path / "op.pose")
+    assert s.layout.name == "openpose_137"
+    body = to_sl79(s).data[0, :11, 0].astype(int).tolist()
+    assert body == [0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4]  # BODY_25 nose, eyes, ears, shoulders, ...

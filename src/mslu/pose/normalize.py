@@ -30,6 +30,8 @@ from mslu.pose.sequence import PoseSequence
 
 HAND_INDICES: np.ndarray = np.stack([SL79.index("left_hand"), SL79.index("right_hand")])  # (2, 21)
 _MIN_BOX = 1e-6
+_H0, _H1 = SL79.groups["left_hand"][0], SL79.groups["right_hand"][-1] + 1
+assert list(SL79.groups["left_hand"]) + list(SL79.groups["right_hand"]) == list(range(_H0, _H1))
 
 
 def to_frame_units(seq: PoseSequence, width: int | None = None, height: int | None = None) -> np.ndarray:
@@ -65,20 +67,22 @@ def normalize_for_model(pose: np.ndarray, min_hand_joints: int = 2) -> np.ndarra
     valid = valid_mask(pose)
     out = np.where(valid[..., None], pose, np.float32(0.0))
 
-    hands = out[..., HAND_INDICES, :]  # (..., 2, 21, 3)
-    hvalid = valid[..., HAND_INDICES]  # (..., 2, 21)
+    lead = out.shape[:-2]
+    hands = out[..., _H0:_H1, :].reshape(*lead, 2, 21, 3)  # left, right (contiguous in SL79)
+    hvalid = valid[..., _H0:_H1].reshape(*lead, 2, 21)
     xy = hands[..., :2]
-    lo = np.where(hvalid[..., None], xy, np.inf).min(axis=-2)  # (..., 2, 2)
-    hi = np.where(hvalid[..., None], xy, -np.inf).max(axis=-2)
+    lo = np.where(hvalid[..., None], xy, np.float32(np.inf)).min(axis=-2)  # (..., 2, 2)
+    hi = np.where(hvalid[..., None], xy, np.float32(-np.inf)).max(axis=-2)
     with np.errstate(invalid="ignore"):
         side = (hi - lo).max(axis=-1)  # (..., 2); NaN/-inf when no valid joint
         ok = (hvalid.sum(axis=-1) >= min_hand_joints) & (side > _MIN_BOX)
         centre = np.where(ok[..., None], (lo + hi) / 2, np.float32(0.0))
     side = np.where(ok, side, np.float32(1.0))
+    keep = (hvalid & ok[..., None])[..., None]
     new_xy = (xy - centre[..., None, :]) / side[..., None, None] + np.float32(0.5)
-    keep = hvalid & ok[..., None]
-    hands = np.where(keep[..., None], np.concatenate([new_xy, hands[..., 2:]], axis=-1), np.float32(0.0))
-    out[..., HAND_INDICES, :] = hands
+    hands[..., :2] = np.where(keep, new_xy, np.float32(0.0))
+    hands[..., 2:] = np.where(keep, hands[..., 2:], np.float32(0.0))
+    out[..., _H0:_H1, :] = hands.reshape(*lead, 42, 3)
     return out.astype(np.float32, copy=False)
 
 
