@@ -199,3 +199,10 @@ def test_openpose_pose_file_from_pose_format_components(tmp_path):
     assert s.layout.name == "openpose_137"
     body = to_sl79(s).data[0, :11, 0].astype(int).tolist()
     assert body == [0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4]  # BODY_25 nose, eyes, ears, shoulders, ...
+
+
+def test_pose_kwargs_only_fill_missing_header_values(tmp_path):
+    seq = PoseSequence(np.ones((2, 79, 3)), SL79, 30.0, 0, 0)
+    write_pose(seq, tmp_path / "z.pose")
+    r = read_pose(tmp_path / "z.pose", fps=50.0, width=64, height=48)
+    assert r.fps == 30.0 and (r.width, r.height) == (64, 48)

@@ -330,13 +330,19 @@ def read_numpy(
 
 def read_pose(path: str | Path, **kwargs) -> PoseSequence:
     """Read any supported pose file, dispatching on its suffix: ``.pose`` (pose-format), ``.json`` (MMPose
-    predictions), ``.npy``/``.npz``. Extra keyword arguments go to the reader (fps, width, height, layout)."""
+    predictions), ``.npy``/``.npz``. Keyword arguments go to the reader (fps, width, height, layout); for
+    ``.pose`` they only fill in an fps or frame size the file lacks."""
     path = Path(path)
     if not path.is_file():
         raise PoseReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".pose":
-        return read_pose_format(path)
+        seq = read_pose_format(path)
+        # the file's own fps / frame size win; keyword values only fill in what it lacks
+        seq.fps = seq.fps or float(kwargs.get("fps") or 0.0) or 25.0
+        seq.width = seq.width or int(kwargs.get("width") or 0)
+        seq.height = seq.height or int(kwargs.get("height") or 0)
+        return seq
     if suffix == ".json":
         return read_mmpose_json(path, **kwargs)
     if suffix in (".npy", ".npz"):
