@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,21 +23,54 @@ TASK_LANGUAGE = {"islr": "syn-en", "cslr": "syn-de", "slt": "syn-de", "retrieval
 
 @dataclass
 class DemoConfig:
+    """Sizes of the main job at ``scale`` 1.0 (about 11 minutes on a shared 2-core CPU).
+
+    ``scale`` multiplies the pre-training corpus, the benchmark training sets and all epoch counts; dev and
+    test sets scale too but keep at least ``min_eval`` clips (so small-scale runs still measure something).
+    Fine-tuning sets are deliberately small (a low-resource regime, like most sign language benchmarks), so
+    the pre-trained encoder has something to add.
+    """
+
     out: Path = Path("runs/demo")
     scale: float = 1.0  # multiplies data sizes and training lengths
     seed: int = 0
-    pretrain_samples: int = 6000
-    bench_sizes: tuple[int, int, int] = (600, 150, 150)  # train / dev / test per benchmark
-    vocab_size: int = 60
-    pretrain_epochs: int = 12
+    pretrain_samples: int = 2500
+    pretrain_epochs: int = 4
+    # train / dev / test clips per benchmark
+    bench_sizes: dict[str, tuple[int, int, int]] = field(
+        default_factory=lambda: {
+            "islr": (240, 80, 160),
+            "cslr": (160, 60, 120),
+            "slt": (240, 60, 120),
+            "retrieval": (160, 60, 120),
+        }
+    )
+    vocab_size: int = 40  # signs per synthetic language (pre-training corpus and benchmarks)
     finetune_epochs: dict[str, int] = field(
-        default_factory=lambda: {"islr": 12, "cslr": 12, "slt": 12, "retrieval": 10}
+        default_factory=lambda: {"islr": 8, "cslr": 10, "slt": 12, "retrieval": 8}
     )
     tasks: tuple[str, ...] = ("islr", "cslr", "slt", "retrieval")
-    threads: int | None = None
+    threads: int | None = None  # per process; None: half the cores / jobs (2 threads fight other jobs badly)
+    jobs: int = 2  # fine-tuning runs at a time (separate processes)
+    min_eval: int = 20
+    reuse: bool = True  # keep an existing corpus / pre-trained encoder in ``out``
+    progress: bool = True
 
     def scaled(self, n: int | float) -> int:
         return max(1, int(round(n * self.scale)))
+
+    def sizes(self, task: str) -> tuple[int, int, int]:
+        tr, dv, te = self.bench_sizes[task]
+        return (
+            max(self.min_eval, self.scaled(tr)),
+            max(self.min_eval, self.scaled(dv)),
+            max(self.min_eval, self.scaled(te)),
+        )
+
+    def num_threads(self, jobs: int = 1) -> int:
+        """torch threads per process when ``jobs`` processes run at once: ``threads`` or half the cores
+        shared out (on a shared 2-core machine a second thread mostly waits for the other jobs)."""
+        return self.threads or max(1, (os.cpu_count() or 2) // (2 * max(1, jobs)))
 
 
 class Stopwatch:
@@ -53,25 +87,30 @@ class Stopwatch:
 
 
 def _synth(cfg: DemoConfig, data: Path) -> Path:
-    from mslu.cli import main as cli
+    """Pre-training corpus (all three languages) and the four benchmarks the demo uses."""
+    from mslu.cli.synth import _write
+    from mslu.data.synth import (
+        SynthConfig,
+        benchmark_sample_id,
+        make_benchmark_samples,
+        make_samples,
+        sample_id,
+    )
 
-    b = [str(cfg.scaled(n)) for n in cfg.bench_sizes]
-    args = [
-        "synth",
-        "--out",
-        str(data),
-        "--num-samples",
-        str(cfg.scaled(cfg.pretrain_samples)),
-        "--seed",
-        str(cfg.seed),
-        "--vocab-size",
-        str(cfg.vocab_size),
-        "--benchmarks",
-        "--bench-sizes",
-        *b,
-    ]
-    if cli(args) != 0:
-        raise RuntimeError("synthetic corpus generation failed")
+    sc = SynthConfig(seed=cfg.seed, num_samples=cfg.scaled(cfg.pretrain_samples), vocab_size=cfg.vocab_size)
+    ids = [sample_id(sc, i) for i in range(sc.num_samples)]
+    _write(data, ids, lambda todo: make_samples(sc, todo), 4096)
+    for task in cfg.tasks:
+        lang = TASK_LANGUAGE[task]
+        plan = [(split, i) for split, n in zip(("train", "dev", "test"), cfg.sizes(task)) for i in range(n)]
+        ids = [benchmark_sample_id(task, lang, split, i, cfg.seed) for split, i in plan]
+
+        def make(todo, task=task, lang=lang, plan=plan):
+            for split in ("train", "dev", "test"):
+                idx = [plan[j][1] for j in todo if plan[j][0] == split]
+                yield from make_benchmark_samples(task, lang, split, idx, cfg.seed, sc)
+
+        _write(data / "benchmarks" / f"{task}-{lang}", ids, make, 4096)
     return data
 
 
@@ -88,70 +127,159 @@ def task_config(task: str) -> Path:
 
 
 def pretrain_config(cfg: DemoConfig, corpus: Path, out: Path) -> dict[str, Any]:
+    """``configs/pretrain/synthetic_small.yaml`` with the demo's corpus, epochs, seed and output."""
     from mslu.training.config import load_config
 
-    c = load_config(None)
-    c["model"] = {"preset": "small"}
-    c["data"].update(corpus=str(corpus), batch_size=64, num_workers=0)
-    c["optim"].update(lr=5e-4, epochs=cfg.scaled(cfg.pretrain_epochs), weight_decay=0.1)
-    c["run"].update(out=str(out), seed=cfg.seed, precision="bf16", checkpoint_every=10_000, log_every=10)
+    c = load_config(configs_dir() / "pretrain" / "synthetic_small.yaml")
+    c["data"].update(corpus=str(corpus))
+    c["optim"].update(epochs=cfg.scaled(cfg.pretrain_epochs))
+    c["run"].update(out=str(out), seed=cfg.seed, progress=cfg.progress, tensorboard=False)
     return c
 
 
+def _stage(n: int, total: int, text: str, sw: Stopwatch) -> None:
+    msg = f"[{n}/{total}] {text}  (elapsed {sw.total:.0f} s)"
+    print(msg, flush=True)
+
+
 def run_demo(cfg: DemoConfig) -> Path:
+    """Run the main job into ``cfg.out``; returns the path of ``report.md``."""
     import torch
 
-    from mslu.training.finetune import run_finetune
     from mslu.training.pretrain import run_pretrain
 
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.num_threads())
+    load_start = _load()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     sw = Stopwatch()
+    total = 4 + 2 * len(cfg.tasks)
+    _stage(1, total, f"synthetic corpus -> {out / 'data'}", sw)
     t = time.perf_counter()
     data = _synth(cfg, out / "data")
     sw.mark("synth", t)
 
-    t = time.perf_counter()
     pre_dir = out / "pretrain"
-    pre_metrics = run_pretrain(pretrain_config(cfg, data, pre_dir))
     encoder_dir = pre_dir / "encoder"
+    t = time.perf_counter()
+    pcfg = pretrain_config(cfg, data, pre_dir)
+    done = pre_dir / "done.json"
+    if cfg.reuse and done.is_file() and json.loads(done.read_text()).get("config") == pcfg:
+        _stage(2, total, f"pre-training: reusing {encoder_dir}", sw)
+        pre_metrics = json.loads(done.read_text())["metrics"]
+    else:
+        _stage(2, total, f"pre-training the small preset ({pcfg['optim']['epochs']} epochs)", sw)
+        pre_metrics = run_pretrain(pcfg)
+        done.write_text(json.dumps({"config": pcfg, "metrics": pre_metrics}, default=str))
     sw.mark("pretrain", t)
 
-    results: dict[str, dict[str, dict]] = {}
+    jobs = []
     for task in cfg.tasks:
-        lang = TASK_LANGUAGE[task]
-        bench = data / "benchmarks" / f"{task}-{lang}"
-        results[task] = {}
+        bench = data / "benchmarks" / f"{task}-{TASK_LANGUAGE[task]}"
         for init in ("pretrained", "scratch"):
-            t = time.perf_counter()
-            run_dir = out / "finetune" / f"{task}_{init}"
-            results[task][init] = run_finetune(
-                task_config(task),
-                run_dir,
-                encoder_dir=encoder_dir if init == "pretrained" else None,
-                scratch=init == "scratch",
-                overrides=[
-                    f"data.corpus={bench}",
-                    f"optim.epochs={cfg.scaled(cfg.finetune_epochs[task])}",
-                    f"run.seed={cfg.seed}",
-                ],
-            )
-            sw.mark(f"{task}/{init}", t)
+            overrides = [
+                f"data.corpus={bench}",
+                f"optim.epochs={cfg.scaled(cfg.finetune_epochs[task])}",
+                f"run.seed={cfg.seed}",
+            ]
+            jobs.append((task, init, str(out / "finetune" / f"{task}_{init}"), str(encoder_dir), overrides))
+    results: dict[str, dict[str, dict]] = {task: {} for task in cfg.tasks}
+    workers = max(1, min(cfg.jobs, len(jobs)))
+    _stage(3, total, f"fine-tuning {len(jobs)} runs, {workers} at a time (per-epoch lines follow)", sw)
+    t = time.perf_counter()
+    if workers == 1:
+        done_iter = (_finetune_job(job, cfg.num_threads(), cfg.progress) for job in jobs)
+        pool = None
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+        futures = [pool.submit(_finetune_job, job, cfg.num_threads(workers), False) for job in jobs]
+        done_iter = (f.result() for f in as_completed(futures))
+    try:
+        for n, (task, init, metrics, seconds) in enumerate(done_iter, start=4):
+            results[task][init] = metrics
+            sw.marks[f"{task}/{init}"] = round(seconds, 1)
+            key = metrics["main_metric"]
+            _stage(
+                n,
+                total,
+                f"done {task} ({init}): test {key} = {metrics['test'].get(key, float('nan')):.2f}",
+                sw,
+            )
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    sw.mark("finetune (all)", t)
+    results = {task: {i: results[task][i] for i in ("pretrained", "scratch") if i in results[task]}
+               for task in cfg.tasks}  # fmt: skip
+
+    _stage(total, total, "report", sw)
     summary = {
         "config": _jsonable(asdict(cfg)),
+        "threads": cfg.num_threads(),
+        "jobs": workers,
+        "cpu_count": os.cpu_count(),
         "pretrain": pre_metrics,
         "results": results,
-        "seconds": {**sw.marks, "total": sw.total},
+        "seconds": {**sw.marks},
     }
-    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
     from mslu.report import write_report
 
-    path = write_report(out, summary)
+    extras = _extras(cfg, out, data)
+    summary["seconds"]["total"] = sw.total
+    summary["load_average"] = {"start": load_start, "end": _load()}
+    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    path = write_report(out, summary, extras)
     log.info("report: %s (%.0f s in total)", path, sw.total)
+    print(f"done in {sw.total:.0f} s", flush=True)
     return path
+
+
+def _finetune_job(job: tuple, threads: int, progress: bool) -> tuple[str, str, dict, float]:
+    """One fine-tuning run (in this process or a worker): ``(task, init, metrics, seconds)``."""
+    import torch
+
+    from mslu.training.finetune import run_finetune
+
+    task, init, run_dir, encoder_dir, overrides = job
+    torch.set_num_threads(threads)
+    if not logging.getLogger().handlers:  # a spawned worker: per-epoch lines with the run's name
+        logging.basicConfig(level=logging.INFO, format=f"  [{task}/{init}] %(message)s")
+        logging.getLogger("mslu.training.finetune").setLevel(logging.INFO)
+    t = time.perf_counter()
+    metrics = run_finetune(
+        task_config(task),
+        run_dir,
+        encoder_dir=encoder_dir if init == "pretrained" else None,
+        scratch=init == "scratch",
+        overrides=[*overrides, f"run.progress={str(progress).lower()}"],
+    )
+    return task, init, metrics, time.perf_counter() - t
+
+
+def _extras(cfg: DemoConfig, out: Path, data: Path) -> list[str]:
+    """Retrieval examples and a rendered ISLR test clip (sections of the report); failures are logged."""
+    from mslu.report import render_islr_example, retrieval_examples
+
+    extras = []
+    for name, fn in (("retrieval", retrieval_examples), ("islr", render_islr_example)):
+        if name not in cfg.tasks:
+            continue
+        try:
+            extras.append(fn(out, data))
+        except Exception as e:  # the report must not fail on an illustration
+            log.warning("report: %s example skipped: %s", name, e)
+    return [e for e in extras if e]
+
+
+def _load() -> float | None:
+    """1-minute load average (other jobs slow the run down), None where unavailable."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def _jsonable(d: dict) -> dict:

@@ -75,6 +75,25 @@ def margin(task: str, runs: dict[str, dict], split: str = "test") -> float | Non
     return (p - s) if higher else (s - p)
 
 
+def chance_level(task: str, out: Path) -> str:
+    """What guessing (ISLR, SL-RT) or an empty output (CSLR: WER 100; GF-SLT: BLEU-4 0) scores."""
+    import json
+
+    if task == "cslr":
+        return "100.00 (no output)"
+    if task == "slt":
+        return "0.00"
+    d = Path(out) / "finetune" / f"{task}_pretrained"
+    try:
+        if task == "islr":
+            n = len(json.loads((d / "model" / "classes.json").read_text())["classes"])
+            return f"{100.0 / n:.2f} (1/{n} classes)"
+        n = len(_read_jsonl(d / "predictions.jsonl"))
+        return f"{100.0 / n:.2f} (1/{n} clips)" if n else "-"
+    except (OSError, KeyError, ValueError):
+        return "-"
+
+
 def alpha_table(results: dict[str, dict]) -> str:
     tasks = [t for t in MAIN_METRIC if t in results]
     head = (
@@ -155,12 +174,16 @@ def write_report(out: Path, summary: dict[str, Any], extras: list[str] | None = 
         "## Pre-training helps: margin = pre-trained minus scratch, in the better direction",
         "",
     ]
-    lines += ["| task | metric | scratch | pre-trained | margin |", "|---|---|---|---|---|"]
+    lines += [
+        "| task | metric | chance / trivial | scratch | pre-trained | margin |",
+        "|---|---|---|---|---|---|",
+    ]
     for task, runs in results.items():
         key, _ = MAIN_METRIC[task]
         s = split_metrics(runs.get("scratch", {}), "test").get(key)
         p = split_metrics(runs.get("pretrained", {}), "test").get(key)
-        lines.append(f"| {task} | {key} | {_fmt(s)} | {_fmt(p)} | {_fmt(margin(task, runs))} |")
+        ref = chance_level(task, out)
+        lines.append(f"| {task} | {key} | {ref} | {_fmt(s)} | {_fmt(p)} | {_fmt(margin(task, runs))} |")
     lines += ["", "## Impact of pre-training data (cf. Tab. XIII)", "", alpha_table(results), ""]
     for task, runs in results.items():
         lines += [f"## {TITLES[task]}", "", task_table(task, runs), ""]
@@ -180,8 +203,119 @@ def write_report(out: Path, summary: dict[str, Any], extras: list[str] | None = 
         lines += [extra, ""]
     secs = summary.get("seconds", {})
     if secs:
-        lines += ["## Time (s)", "", "| step | seconds |", "|---|---|"]
+        lines += ["## Time (s)", ""]
+        load = summary.get("load_average") or {}
+        if summary.get("threads"):
+            lines += [
+                f"{summary['threads']} torch thread(s) on {summary.get('cpu_count')} cores, "
+                f"{summary.get('jobs', 1)} fine-tuning run(s) at a time; 1-minute load "
+                f"average {load.get('start')} at the start, {load.get('end')} at the end (other jobs slow "
+                "the run down).",
+                "",
+            ]
+        lines += ["| step | seconds |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in secs.items()]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def retrieval_examples(out: Path, data: Path | None = None, num_queries: int = 3, k: int = 3) -> str:
+    """Markdown: for the first ``num_queries`` distinct test sentences, the sentences of the top-``k`` clips
+    retrieved by each model (pre-trained / scratch), marked correct (same sentence) or not."""
+    runs = {init: _read_jsonl(Path(out) / "finetune" / f"retrieval_{init}" / "predictions.jsonl")
+            for init in ("pretrained", "scratch")}  # fmt: skip
+    runs = {k_: v for k_, v in runs.items() if v}
+    if not runs:
+        return ""
+    first = next(iter(runs.values()))
+    sentence = {p["id"]: p["text"] for p in first}
+    seen, queries = set(), []
+    for p in first:
+        if p["text"] not in seen:
+            seen.add(p["text"])
+            queries.append(p["id"])
+        if len(queries) == num_queries:
+            break
+    lines = ["## Retrieval examples (SL-RT, test split, text -> video)", ""]
+    lines += [f"Top-{k} clips per text query, shown by their sentences; ✓ = the clip signs the query.", ""]
+    for qid in queries:
+        lines += [f"**Query:** {sentence[qid]}", "", "| rank | " + " | ".join(runs) + " |",
+                  "|---|" + "---|" * len(runs)]  # fmt: skip
+        tops = {init: next(p for p in ps if p["id"] == qid)["t2v_top5"][:k] for init, ps in runs.items()}
+        for r in range(k):
+            cells = []
+            for init in runs:
+                vid = tops[init][r] if r < len(tops[init]) else None
+                if vid is None:
+                    cells.append("-")
+                    continue
+                mark = "✓" if sentence.get(vid) == sentence[qid] else "✗"
+                cells.append(f"{mark} {sentence.get(vid, vid)}")
+            lines.append(f"| {r + 1} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_islr_example(out: Path, data: Path, index: int = 0) -> str:
+    """Render test clip ``index`` of the ISLR benchmark (PNG grid + GIF, :mod:`mslu.pose.render`) with the
+    top-1 predictions of the pre-trained and scratch models; returns the markdown section."""
+    import json
+
+    import numpy as np
+
+    from mslu.data.corpus import Corpus
+    from mslu.pose.layouts import SL79
+    from mslu.pose.render import render_frames, save_frames
+    from mslu.pose.sequence import PoseSequence
+
+    out = Path(out)
+    preds = {init: _read_jsonl(out / "finetune" / f"islr_{init}" / "predictions.jsonl")
+             for init in ("pretrained", "scratch")}  # fmt: skip
+    preds = {k: v for k, v in preds.items() if v}
+    if not preds:
+        return ""
+    first = next(iter(preds.values()))
+    sid = first[min(index, len(first) - 1)]["id"]
+    names: dict[int, str] = {}
+    for init in preds:
+        f = out / "finetune" / f"islr_{init}" / "model" / "classes.json"
+        if f.is_file():
+            names.update({int(c): t for c, t in json.loads(f.read_text())["class_text"].items()})
+
+    def label(c: int) -> str:
+        return f"{c} ({names[c]})" if c in names else str(c)
+
+    bench = next(Path(data, "benchmarks").glob("islr-*"))
+    corpus = Corpus(bench)
+    i = corpus.ids.index(sid)
+    meta = corpus.metadata.slice(i, 1).to_pylist()[0]
+    w, h = int(meta.get("width") or 1), int(meta.get("height") or 1)
+    pose = np.array(corpus.pose(i), dtype=np.float32)
+    pose[..., 0] *= w
+    pose[..., 1] *= h
+    seq = PoseSequence(pose, SL79, fps=float(meta.get("fps") or 25.0), width=w, height=h)
+    truth = int(meta["label"])
+    guess = {init: int(next(p for p in ps if p["id"] == sid)["top5"][0]) for init, ps in preds.items()}
+    caption = "  ".join(f"{init}: {label(g)}" for init, g in guess.items())
+    short = {"pretrained": "pre", "scratch": "scr"}
+    frame_caption = f"true {names.get(truth, truth)}" + "".join(
+        f" | {short.get(init, init)} {names.get(g, g)}" for init, g in guess.items()
+    )
+    frames = render_frames(seq, size=320, caption=frame_caption)
+    png = save_frames(frames, out / "islr_example.png", grid=12)
+    gif = save_frames(frames, out / "islr_example.gif", fps=seq.fps)
+    lines = ["## A rendered test clip (ISLR) and its predictions", ""]
+    lines += [f"Clip `{sid}`, true sign: **{label(truth)}**; top-1 predictions: {caption}", ""]
+    lines += ["| model | top-1 | correct |", "|---|---|---|"]
+    lines += [f"| {init} | {label(g)} | {'✓' if g == truth else '✗'} |" for init, g in guess.items()]
+    lines += ["", f"![{png.stem}]({png.name})", "", f"Animated: [{gif.name}]({gif.name})", ""]
+    return "\n".join(lines)

@@ -1,6 +1,8 @@
 """CSLR (paper Sec. IV-B): psi_SE + TCN + BiLSTM + CTC, decoded with CTC prefix beam search (and greedy).
 
-TCN = Conv1d(k5) - MaxPool(2) - Conv1d(k5) - MaxPool(2) over time ("K5-P2-K5-P2" of VAC / CorrNet), each
+TCN = Conv1d(k5) - MaxPool(2) - Conv1d(k5) - MaxPool(2) over time ("K5-P2-K5-P2" of VAC / CorrNet;
+``head.pools`` < 2 drops the last pooling steps, for short clips where 4x down-sampling leaves CTC too few
+frames), each
 conv followed by BatchNorm-free ReLU (LayerNorm-free too: only valid frames matter, padding is ignored through
 the output lengths); a 2-layer BiLSTM (packed by length); a linear layer to glosses + blank (index 0).
 ``F.ctc_loss`` with ``zero_infinity=True``. The gloss vocabulary is built from the training glosses.
@@ -24,11 +26,16 @@ from mslu.tasks.base import Task, TaskModel, to_device
 BLANK = "<blank>"
 
 
-def tcn_output_lengths(lengths: torch.Tensor, kernel: int = 5, padding: int = 0) -> torch.Tensor:
-    """Frames after K-P2-K-P2: conv ``L + 2p - k + 1``, pool ``floor(L / 2)``, twice (clamped at 0)."""
+def tcn_output_lengths(
+    lengths: torch.Tensor, kernel: int = 5, padding: int = 0, pools: int = 2
+) -> torch.Tensor:
+    """Frames after K-P2-K-P2: conv ``L + 2p - k + 1``, pool ``floor(L / 2)`` (the first ``pools`` of the
+    two blocks only), clamped at 0."""
     out = lengths
-    for _ in range(2):
-        out = (out + 2 * padding - kernel + 1).clamp(min=0) // 2
+    for i in range(2):
+        out = (out + 2 * padding - kernel + 1).clamp(min=0)
+        if i < pools:
+            out = out // 2
     return out
 
 
@@ -44,17 +51,21 @@ class CSLRModel(TaskModel):
         kernel: int = 5,
         padding: int = 0,
         dropout: float = 0.1,
+        pools: int = 2,
     ):
         super().__init__()
+        if pools not in (0, 1, 2):
+            raise ValueError(f"CSLR head: pools must be 0, 1 or 2, got {pools}")
         self.encoder = encoder
-        self.kernel, self.padding = kernel, padding
+        self.kernel, self.padding, self.pools = kernel, padding, pools
+        pool = [nn.MaxPool1d(2), nn.MaxPool1d(2)]
         self.tcn = nn.Sequential(
             nn.Conv1d(encoder.output_dim, tcn_hidden, kernel, padding=padding),
             nn.ReLU(),
-            nn.MaxPool1d(2),
+            pool[0] if pools >= 1 else nn.Identity(),
             nn.Conv1d(tcn_hidden, tcn_hidden, kernel, padding=padding),
             nn.ReLU(),
-            nn.MaxPool1d(2),
+            pool[1] if pools >= 2 else nn.Identity(),
         )
         self.lstm = nn.LSTM(
             tcn_hidden, lstm_hidden // 2, num_layers=2, bidirectional=True, batch_first=True, dropout=dropout
@@ -64,7 +75,7 @@ class CSLRModel(TaskModel):
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.encoder(pose, frame_mask)  # padding frames are 0
         x = self.tcn(f.transpose(1, 2)).transpose(1, 2)
-        lengths = tcn_output_lengths(frame_mask.sum(1), self.kernel, self.padding).clamp(
+        lengths = tcn_output_lengths(frame_mask.sum(1), self.kernel, self.padding, self.pools).clamp(
             min=1, max=x.shape[1]
         )
         packed = nn.utils.rnn.pack_padded_sequence(
@@ -88,6 +99,7 @@ class CSLRTask(Task):
                 "padding": 0,
                 "dropout": 0.1,
                 "beam_width": 10,
+                "pools": 2,
             }
         },
         "data": {"batch_size": 8, "dataset": None},
@@ -141,6 +153,7 @@ class CSLRTask(Task):
             int(h.get("kernel", 5)),
             int(h.get("padding", 0)),
             float(h.get("dropout", 0.1)),
+            int(h.get("pools", 2)),
         )
 
     def loss(self, model: CSLRModel, batch: dict[str, Any]) -> torch.Tensor:

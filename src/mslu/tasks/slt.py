@@ -1,10 +1,12 @@
 """GF-SLT (paper Sec. IV-B): psi_SE + MLP projector + randomly initialised 3-block transformer decoder.
 
 Teacher forcing with cross-entropy (optional label smoothing); inference with our batched beam search
-(4 beams, length penalty, max length; :mod:`mslu.tasks.beam_search`). The tokenizer is trained on the
+(4 beams, length penalty, max length; :mod:`mslu.tasks.beam_search`); ``head.dev_beam_size`` may use
+fewer beams (1 = greedy) for the per-epoch dev evaluation. The tokenizer is trained on the
 training sentences (word level for German / English, character level for Chinese) or any local HF tokenizer
 (``model.head.tokenizer``), and saved with the model. Metrics: BLEU-1..4 and ROUGE-L
-(:func:`mslu.evaluation.translation_metrics`); main metric ``bleu4``.
+(:func:`mslu.evaluation.translation_metrics`, references split like the decoded hypotheses,
+:meth:`TextTokenizer.pretokenize`); main metric ``bleu4``.
 Table III gives lr 1e-4, the text 1e-3: the config default follows Table III.
 """
 
@@ -45,6 +47,11 @@ class SLTModel(TaskModel):
             nn.Linear(encoder.output_dim, d_model), nn.GELU(), nn.Linear(d_model, d_model)
         )
         self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        # std d_model^-0.5 (not N(0, 1)): with tied output weights, unit-variance rows give logits of
+        # size ~sqrt(d_model) and a first epoch spent shrinking them
+        nn.init.normal_(self.embed.weight, std=d_model**-0.5)
+        with torch.no_grad():
+            self.embed.weight[pad_id].zero_()
         self.pos = nn.Parameter(torch.zeros(1, max_len + 1, d_model))
         nn.init.trunc_normal_(self.pos, std=0.02)
         layer = nn.TransformerDecoderLayer(
@@ -91,6 +98,7 @@ class SLTTask(Task):
                 "tie_embeddings": True,
                 "label_smoothing": 0.1,
                 "beam_size": 4,
+                "dev_beam_size": None,  # e.g. 1: greedy decoding for model selection (faster), beams for test
                 "length_penalty": 1.0,
                 "tokenizer": None,
                 "tokenizer_kind": "auto",
@@ -168,9 +176,12 @@ class SLTTask(Task):
             label_smoothing=float(self.head_cfg.get("label_smoothing", 0.0)),
         )
 
-    def generate(self, model: SLTModel, pose: torch.Tensor, frame_mask: torch.Tensor) -> list[str]:
-        """Beam-search translations of a batch."""
+    def generate(
+        self, model: SLTModel, pose: torch.Tensor, frame_mask: torch.Tensor, beam_size: int | None = None
+    ) -> list[str]:
+        """Beam-search translations of a batch (``beam_size`` 1: greedy)."""
         h, tok = self.head_cfg, self.tokenizer
+        beam_size = int(h.get("beam_size", 4)) if beam_size is None else int(beam_size)
         memory = model.memory(pose, frame_mask)
 
         def step(tokens: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
@@ -181,7 +192,7 @@ class SLTTask(Task):
             pose.shape[0],
             tok.bos_id,
             tok.eos_id,
-            int(h.get("beam_size", 4)),
+            beam_size,
             int(h.get("decode_max_len", 64)),
             float(h.get("length_penalty", 1.0)),
             pose.device,
@@ -194,11 +205,13 @@ class SLTTask(Task):
 
         model.eval()
         preds = []
+        beam = self.head_cfg.get("dev_beam_size") if split == "dev" else None
         for batch in loader:
             batch = to_device(batch, device)
-            hyps = self.generate(model, batch["pose"], batch["frame_mask"])
+            hyps = self.generate(model, batch["pose"], batch["frame_mask"], beam)
             preds.extend({"id": s, "ref": r, "hyp": h} for s, r, h in zip(batch["ids"], batch["refs"], hyps))
-        metrics = translation_metrics([p["hyp"] for p in preds], [p["ref"] for p in preds], self.language)
+        refs = [self.tokenizer.pretokenize(p["ref"]) for p in preds]  # split like the decoded hypotheses
+        metrics = translation_metrics([p["hyp"] for p in preds], refs, self.language)
         return dict(metrics), preds
 
     @torch.no_grad()

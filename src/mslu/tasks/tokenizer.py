@@ -74,6 +74,17 @@ class TextTokenizer:
             return list(self.backend(text, add_special_tokens=False)["input_ids"])
         return self.backend.encode(text).ids
 
+    def pretokenize(self, text: str) -> str:
+        """``text`` split the way :meth:`decode` writes its output (word level: tokens joined by spaces,
+        e.g. ``"ist."`` -> ``"ist ."``), without mapping words to the vocabulary: the form references need
+        for whitespace-tokenised BLEU / ROUGE against decoded hypotheses. HF tokenizers: unchanged."""
+        if self.hf:
+            return text
+        b = self.backend
+        norm = b.normalizer.normalize_str(text) if b.normalizer is not None else text
+        pieces = [t for t, _ in b.pre_tokenizer.pre_tokenize_str(norm)] if b.pre_tokenizer else norm.split()
+        return ("" if self.kind == "char" else " ").join(p for p in pieces if p.strip())
+
     def decode(self, ids: Iterable[int]) -> str:
         special = {self.pad_id, self.bos_id, self.eos_id}
         ids = [int(i) for i in ids if int(i) not in special]

@@ -1,0 +1,54 @@
+"""The main job end to end at a tiny scale: all tasks, both inits, report, results (no margins asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    from mslu.demo import DemoConfig, run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    cfg = DemoConfig(out=out, scale=0.02, min_eval=8, progress=False)
+    return out, run_demo(cfg)
+
+
+def test_demo_writes_report_and_results(demo_run):
+    out, report = demo_run
+    assert report == out / "report.md" and report.is_file()
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["results"]) == {"islr", "cslr", "slt", "retrieval"}
+    main = {"islr": "per_instance_top1", "cslr": "wer", "slt": "bleu4", "retrieval": "t2v_R@1"}
+    for task, runs in results["results"].items():
+        assert set(runs) == {"pretrained", "scratch"}
+        assert runs["pretrained"]["pretrained"] is True and runs["scratch"]["pretrained"] is False
+        for init in runs:
+            value = runs[init]["test"][main[task]]
+            assert 0.0 <= value <= 100.0 or task == "cslr" and value >= 0.0
+    assert results["seconds"]["total"] > 0
+
+
+def test_demo_report_sections(demo_run):
+    out, report = demo_run
+    text = report.read_text()
+    headings = ("Pre-training helps", "Tab. XIII", "ISLR", "CSLR", "GF-SLT", "SL-RT", "Retrieval examples")
+    for heading in headings:
+        assert heading in text, heading
+    for image in ("pretrain_losses.png", "finetune_losses.png", "islr_example.png"):
+        assert (out / image).is_file() and f"({image})" in text
+    # one margin row per task
+    rows = [ln for ln in text.splitlines() if ln.startswith("| islr |") or ln.startswith("| retrieval |")]
+    assert len(rows) == 2
+
+
+def test_demo_reuses_pretrained_encoder(demo_run, capsys):
+    from mslu.demo import DemoConfig, run_demo
+
+    out, _ = demo_run
+    before = (out / "pretrain" / "encoder" / "model.safetensors").stat().st_mtime_ns
+    run_demo(DemoConfig(out=out, scale=0.02, min_eval=8, progress=False, tasks=("islr",)))
+    assert "reusing" in capsys.readouterr().out
+    assert (out / "pretrain" / "encoder" / "model.safetensors").stat().st_mtime_ns == before
