@@ -65,8 +65,9 @@ def bleu_scores(
     out: dict[str, float | str] = {}
     signature = ""
     for n in range(1, max_order + 1):
-        metric = BLEU(
-            tokenize="none", smooth_method="floor", smooth_value=0.0, effective_order=True, max_ngram_order=n
+        metric = BLEU(  # force: inputs are pre-tokenised on purpose (silences the "detokenize" warning)
+            tokenize="none", smooth_method="floor", smooth_value=0.0, effective_order=True, max_ngram_order=n,
+            force=True,
         )
         out[f"bleu{n}"] = float(metric.corpus_score(sys, [ref]).score)
         signature = str(metric.get_signature())
