@@ -47,7 +47,7 @@ class DemoConfig:
     )
     vocab_size: int = 40  # signs per synthetic language (pre-training corpus and benchmarks)
     finetune_epochs: dict[str, int] = field(
-        default_factory=lambda: {"islr": 8, "cslr": 10, "slt": 12, "retrieval": 8}
+        default_factory=lambda: {"islr": 8, "cslr": 10, "slt": 12, "retrieval": 16}
     )
     tasks: tuple[str, ...] = ("islr", "cslr", "slt", "retrieval")
     threads: int | None = None  # per process; None: half the cores / jobs (2 threads fight other jobs badly)
@@ -195,7 +195,7 @@ def run_demo(cfg: DemoConfig) -> Path:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
-        futures = [pool.submit(_finetune_job, job, cfg.num_threads(workers), False) for job in jobs]
+        futures = [pool.submit(_finetune_job, job, cfg.num_threads(workers), False, True) for job in jobs]
         done_iter = (f.result() for f in as_completed(futures))
     try:
         for n, (task, init, metrics, seconds) in enumerate(done_iter, start=4):
@@ -237,7 +237,9 @@ def run_demo(cfg: DemoConfig) -> Path:
     return path
 
 
-def _finetune_job(job: tuple, threads: int, progress: bool) -> tuple[str, str, dict, float]:
+def _finetune_job(
+    job: tuple, threads: int, progress: bool, worker: bool = False
+) -> tuple[str, str, dict, float]:
     """One fine-tuning run (in this process or a worker): ``(task, init, metrics, seconds)``."""
     import torch
 
@@ -245,8 +247,10 @@ def _finetune_job(job: tuple, threads: int, progress: bool) -> tuple[str, str, d
 
     task, init, run_dir, encoder_dir, overrides = job
     torch.set_num_threads(threads)
-    if not logging.getLogger().handlers:  # a spawned worker: per-epoch lines with the run's name
-        logging.basicConfig(level=logging.INFO, format=f"  [{task}/{init}] %(message)s")
+    if worker:  # a spawned worker (reused across runs): per-epoch lines with the run's name
+        logging.basicConfig(level=logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(f"  [{task}/{init}] %(message)s"))
         logging.getLogger("mslu.training.finetune").setLevel(logging.INFO)
     t = time.perf_counter()
     metrics = run_finetune(
