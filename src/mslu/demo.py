@@ -267,7 +267,7 @@ def _extras(cfg: DemoConfig, out: Path, data: Path) -> list[str]:
     """Retrieval examples and a rendered ISLR test clip (sections of the report); failures are logged."""
     from mslu.report import render_islr_example, retrieval_examples
 
-    extras = []
+    extras = [_corpus_stats(out, data)]
     for name, fn in (("retrieval", retrieval_examples), ("islr", render_islr_example)):
         if name not in cfg.tasks:
             continue
@@ -276,6 +276,24 @@ def _extras(cfg: DemoConfig, out: Path, data: Path) -> list[str]:
         except Exception as e:  # the report must not fail on an illustration
             log.warning("report: %s example skipped: %s", name, e)
     return [e for e in extras if e]
+
+
+def _corpus_stats(out: Path, data: Path) -> str:
+    """Tab. I / Tab. II / Fig. 3 of the synthetic pre-training corpus (also in ``<out>/corpus_stats/``)."""
+    from mslu.data.corpus import Corpus
+    from mslu.data.stats import render_stats_markdown, write_stats
+
+    stats = write_stats(Corpus(data), out / "corpus_stats", title="the synthetic pre-training corpus")
+    body = render_stats_markdown(stats, "the synthetic pre-training corpus")
+    return "\n".join(
+        [
+            "## Pre-training corpus (cf. Tab. I, Tab. II, Fig. 3)",
+            "",
+            body,
+            "",
+            "![durations](corpus_stats/durations.png)",
+        ]
+    )
 
 
 def _load() -> float | None:
