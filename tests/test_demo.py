@@ -34,10 +34,24 @@ def test_demo_writes_report_and_results(demo_run):
 def test_demo_report_sections(demo_run):
     out, report = demo_run
     text = report.read_text()
-    headings = ("Pre-training helps", "Tab. XIII", "ISLR", "CSLR", "GF-SLT", "SL-RT", "Retrieval examples")
+    headings = (
+        "Pre-training helps",
+        "Tab. XIII",
+        "ISLR",
+        "CSLR",
+        "GF-SLT",
+        "SL-RT",
+        "Retrieval examples",
+        "Pre-training corpus (cf. Tab. I",
+    )
     for heading in headings:
         assert heading in text, heading
-    for image in ("pretrain_losses.png", "finetune_losses.png", "islr_example.png"):
+    for image in (
+        "pretrain_losses.png",
+        "finetune_losses.png",
+        "islr_example.png",
+        "corpus_stats/durations.png",
+    ):
         assert (out / image).is_file() and f"({image})" in text
     # one margin row per task
     rows = [ln for ln in text.splitlines() if ln.startswith("| islr |") or ln.startswith("| retrieval |")]
