@@ -153,5 +153,63 @@ class PretrainModel(nn.Module):
         return sign_text_contrastive_loss(self.similarity.similarity, sign, sign_mask, text, text_mask, scale)
 
     def export_encoder(self, directory: str | Path) -> Path:
-        """Save psi_SE alone (safetensors + config.json) for the downstream tasks."""
-        return self.encoder.save_pretrained(directory)
+        """Save psi_SE (``model.safetensors`` + ``config.json``) for the downstream tasks and, when L_STC is
+        on, psi_FSTS next to it (:func:`save_similarity`: projectors + logit scale)."""
+        d = self.encoder.save_pretrained(directory)
+        if self.similarity is not None:
+            save_similarity(self, d)
+        return d
+
+
+SIMILARITY_WEIGHTS = "similarity.safetensors"
+SIMILARITY_CONFIG = "similarity.json"
+
+
+def save_similarity(model: PretrainModel, directory: str | Path) -> Path:
+    """Write psi_FSTS (``similarity.*`` projector weights and ``logit_scale``) to
+    ``directory/similarity.safetensors`` and its architecture + text encoder to ``similarity.json``."""
+    import json
+
+    from safetensors.torch import save_file
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    sd = model.similarity.state_dict()
+    state = {f"similarity.{k}": v.detach().contiguous().cpu() for k, v in sd.items()}
+    state["logit_scale"] = model.logit_scale.detach().reshape(()).contiguous().cpu()
+    meta = {"format": "pt", "model": "mslu.SignTextSimilarity"}
+    save_file(state, str(d / SIMILARITY_WEIGHTS), metadata=meta)
+    lc, t = model.cfg.loss, model.cfg.text
+    sim = model.similarity
+    config = {
+        "model_type": "mslu-sign-text-similarity",
+        "sign_dim": sim.sign_proj[0].in_features,
+        "text_dim": sim.text_proj[0].in_features,
+        "embed_dim": sim.sign_proj[-1].out_features,
+        "window": sim.window,
+        "similarity": sim.kind,
+        "learn_temperature": lc.learn_temperature,
+        "max_logit_scale": lc.max_logit_scale,
+        "text": {"name_or_path": str(t.name_or_path), "max_length": t.max_length, "lang_token": t.lang_token},
+    }
+    (d / SIMILARITY_CONFIG).write_text(json.dumps(config, indent=2))
+    return d / SIMILARITY_WEIGHTS
+
+
+def load_similarity(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
+    """(config, state) written by :func:`save_similarity`, or None when ``directory`` has no export.
+    ``state`` holds ``similarity.<param>`` and ``logit_scale`` tensors."""
+    import json
+
+    from safetensors.torch import load_file
+
+    d = Path(directory)
+    w, c = d / SIMILARITY_WEIGHTS, d / SIMILARITY_CONFIG
+    if not w.is_file():
+        return None
+    if not c.is_file():
+        raise FileNotFoundError(f"{c}: missing (written with {w.name} by save_similarity)")
+    config = json.loads(c.read_text())
+    if config.get("model_type") != "mslu-sign-text-similarity":
+        raise ValueError(f"{c}: not a mslu similarity config (model_type {config.get('model_type')!r})")
+    return config, load_file(str(w), device="cpu")

@@ -1,8 +1,13 @@
 """SL-RT (paper Sec. IV-B): pose encoder + frozen text encoder, CLIP-style symmetric contrastive objective
 with the fine-grained similarity psi_FSTS (Eq. 4-5; :mod:`mslu.models.similarity`, :mod:`mslu.models.losses`).
 
-The projectors (embedding dim 512) and the temperature (0.07, learnable) are new: the exported encoder does
-not carry the pre-training projectors. Evaluation builds the full test similarity matrix (text i x video j,
+Initialisation (our reading: the pre-trained model is psi_SE + psi_FSTS, both trained on the same
+sign-text objective): with a pre-trained encoder directory holding ``similarity.safetensors`` /
+``similarity.json`` (written by :meth:`mslu.models.pretrain.PretrainModel.export_encoder`) and
+``model.init_similarity`` true (default), the projectors and the logit scale start from the pre-trained
+psi_FSTS, and its architecture (embed_dim, window, similarity kind) replaces ``model.head``'s. Scratch runs,
+``init_similarity: false`` or an encoder without the export get new projectors (embedding dim 512) and
+temperature (0.07, learnable). Evaluation builds the full test similarity matrix (text i x video j,
 in blocks of ``eval_chunk`` videos) and reports T2V / V2T R@1/5/10, MedR and MeanR with sentence identity
 (items with the same sentence are all correct; :func:`mslu.evaluation.retrieval_metrics`). Main metric
 ``t2v_R@1``.
@@ -10,7 +15,9 @@ in blocks of ``eval_chunk`` videos) and reports T2V / V2T R@1/5/10, MedR and Mea
 
 from __future__ import annotations
 
+import logging
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +27,8 @@ from torch import nn
 from mslu.models.losses import sign_text_contrastive_loss
 from mslu.models.similarity import SignTextSimilarity
 from mslu.tasks.base import Task, TaskModel, to_device
+
+log = logging.getLogger(__name__)
 
 
 class RetrievalModel(TaskModel):
@@ -97,11 +106,34 @@ class RetrievalTask(Task):
                 raise ValueError(f"sample {it['id']!r}: SL-RT needs a sentence")
         return super().collate(items)
 
+    def pretrained_similarity(self) -> tuple[dict, dict[str, torch.Tensor]] | None:
+        """The exported psi_FSTS of the pre-trained encoder directory (``model.encoder``), or None for scratch
+        runs, ``model.init_similarity: false`` or a directory without the export."""
+        from mslu.models.pretrain import load_similarity
+
+        m = self.cfg.get("model", {}) or {}
+        path = m.get("encoder")
+        if not path or m.get("scratch") or not m.get("init_similarity", True) or not Path(path).is_dir():
+            return None
+        return load_similarity(path)
+
     def build_model(self, encoder: nn.Module) -> RetrievalModel:
         h = self.head_cfg
+        exported = self.pretrained_similarity()
+        if exported is not None:
+            sc = exported[0]
+            self._check_text_encoder(sc)
+            for key in ("embed_dim", "window", "similarity"):
+                if key in h and h[key] != sc[key]:
+                    log.info("SL-RT: model.head.%s=%s replaced by the pre-trained %s", key, h[key], sc[key])
+                h[key] = sc[key]
+            # the run config records the architecture actually built (load_model rebuilds it)
+            self.cfg.setdefault("model", {}).setdefault("head", {}).update(
+                {k: sc[k] for k in ("embed_dim", "window", "similarity")}
+            )
         if h.get("similarity", "fine") == "coarse" and not encoder.cfg.cls_token:
             raise ValueError("coarse similarity needs an encoder with cls_token=True")
-        return RetrievalModel(
+        model = RetrievalModel(
             encoder,
             self.text_encoder.hidden_size,
             int(h.get("embed_dim", 512)),
@@ -110,6 +142,34 @@ class RetrievalTask(Task):
             float(h.get("temperature", 0.07)),
             bool(h.get("learn_temperature", True)),
         )
+        if exported is not None:
+            state = exported[1]
+            model.similarity.load_state_dict(
+                {k.removeprefix("similarity."): v for k, v in state.items() if k.startswith("similarity.")}
+            )
+            with torch.no_grad():
+                model.logit_scale.copy_(state["logit_scale"].reshape(()))
+            log.info("SL-RT: psi_FSTS and temperature initialised from %s", self.cfg["model"]["encoder"])
+        return model
+
+    def _check_text_encoder(self, sc: dict) -> None:
+        """The exported projectors only fit the text encoder (and Eq. 2 layout) they were trained with."""
+        from mslu.models.text_encoder import resolve_text_model
+
+        t = dict(self.defaults["model"]["head"]["text"], **(self.head_cfg.get("text") or {}))
+        if self.text_encoder.hidden_size != sc["text_dim"]:
+            raise ValueError(
+                f"{self.cfg['model']['encoder']}: the pre-trained psi_FSTS expects {sc['text_dim']}-d text "
+                f"features ({sc['text']['name_or_path']}), model.head.text gives "
+                f"{self.text_encoder.hidden_size}"
+            )
+        pre = sc.get("text", {})
+        same = resolve_text_model(str(pre.get("name_or_path"))) == resolve_text_model(str(t["name_or_path"]))
+        if not same or bool(pre.get("lang_token", True)) != bool(t["lang_token"]):
+            log.warning(
+                "SL-RT: pre-training used text encoder %s (lang_token=%s), fine-tuning %s (lang_token=%s)",
+                pre.get("name_or_path"), pre.get("lang_token"), t["name_or_path"], t["lang_token"],
+            )
 
     def loss(self, model: RetrievalModel, batch: dict[str, Any]) -> torch.Tensor:
         device = batch["pose"].device

@@ -376,7 +376,11 @@ class PretrainTrainer:
         return row
 
     def export_encoder(self, directory: str | Path) -> Path:
-        """Save the pose encoder psi_SE via ``save_pretrained`` (safetensors + config) for downstream use."""
+        """Save the pose encoder psi_SE via ``save_pretrained`` (safetensors + config) for downstream use,
+        plus psi_FSTS (``similarity.safetensors`` + ``similarity.json``) when the model has it."""
+        pm = find_module(self.model, "PretrainModel")  # the model itself or inside DDP / compile wrappers
+        if pm is not None and hasattr(pm, "export_encoder"):
+            return Path(pm.export_encoder(directory))
         encoder = getattr(self.model, "encoder", None)
         if encoder is None or not hasattr(encoder, "save_pretrained"):
             encoder = find_module(self.model, "SignPoseEncoder")
