@@ -18,7 +18,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-TASK_LANGUAGE = {"islr": "syn-en", "cslr": "syn-de", "slt": "syn-de", "retrieval": "syn-zh"}
+# SL-RT on English: the offline MiniLM text encoder maps most Chinese characters to [UNK] (mBART for zh)
+TASK_LANGUAGE = {"islr": "syn-en", "cslr": "syn-de", "slt": "syn-de", "retrieval": "syn-en"}
 
 
 @dataclass
