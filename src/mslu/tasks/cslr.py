@@ -3,8 +3,11 @@
 TCN = Conv1d(k5) - MaxPool(2) - Conv1d(k5) - MaxPool(2) over time ("K5-P2-K5-P2" of VAC / CorrNet;
 ``head.pools`` < 2 drops the last pooling steps, for short clips where 4x down-sampling leaves CTC too few
 frames), each
-conv followed by BatchNorm-free ReLU (LayerNorm-free too: only valid frames matter, padding is ignored through
-the output lengths); a 2-layer BiLSTM (packed by length); a linear layer to glosses + blank (index 0).
+conv followed by BatchNorm1d and ReLU, as VAC / CorrNet's temporal conv (``head.norm: none`` drops the
+BatchNorm; without it the head cannot separate psi_SE's LayerNorm-ed frame features, whose per-channel
+constant offsets dwarf their temporal variation, and CTC stalls at its all-blank plateau; padding frames,
+0 after the encoder, enter the BatchNorm statistics, and are ignored downstream through the output lengths);
+a 2-layer BiLSTM (packed by length); a linear layer to glosses + blank (index 0).
 ``F.ctc_loss`` with ``zero_infinity=True``. The gloss vocabulary is built from the training glosses.
 Metrics: WER with the dataset's clean-up (:func:`mslu.evaluation.wer_report`, ``data.dataset`` names the
 rules, e.g. ``phoenix2014``) for beam search (main metric ``wer``) and greedy (``greedy_wer``).
@@ -52,20 +55,28 @@ class CSLRModel(TaskModel):
         padding: int = 0,
         dropout: float = 0.1,
         pools: int = 2,
+        norm: str = "batch",
     ):
         super().__init__()
         if pools not in (0, 1, 2):
             raise ValueError(f"CSLR head: pools must be 0, 1 or 2, got {pools}")
         self.encoder = encoder
         self.kernel, self.padding, self.pools = kernel, padding, pools
-        pool = [nn.MaxPool1d(2), nn.MaxPool1d(2)]
+        if norm not in ("batch", "none"):
+            raise ValueError(f"CSLR head: norm must be 'batch' or 'none', got {norm!r}")
+
+        def bn() -> nn.Module:
+            return nn.BatchNorm1d(tcn_hidden) if norm == "batch" else nn.Identity()
+
         self.tcn = nn.Sequential(
             nn.Conv1d(encoder.output_dim, tcn_hidden, kernel, padding=padding),
+            bn(),
             nn.ReLU(),
-            pool[0] if pools >= 1 else nn.Identity(),
+            nn.MaxPool1d(2) if pools >= 1 else nn.Identity(),
             nn.Conv1d(tcn_hidden, tcn_hidden, kernel, padding=padding),
+            bn(),
             nn.ReLU(),
-            pool[1] if pools >= 2 else nn.Identity(),
+            nn.MaxPool1d(2) if pools >= 2 else nn.Identity(),
         )
         self.lstm = nn.LSTM(
             tcn_hidden, lstm_hidden // 2, num_layers=2, bidirectional=True, batch_first=True, dropout=dropout
@@ -100,6 +111,7 @@ class CSLRTask(Task):
                 "dropout": 0.1,
                 "beam_width": 10,
                 "pools": 2,
+                "norm": "batch",
             }
         },
         "data": {"batch_size": 8, "dataset": None},
@@ -154,6 +166,7 @@ class CSLRTask(Task):
             int(h.get("padding", 0)),
             float(h.get("dropout", 0.1)),
             int(h.get("pools", 2)),
+            str(h.get("norm", "batch")),
         )
 
     def loss(self, model: CSLRModel, batch: dict[str, Any]) -> torch.Tensor:
