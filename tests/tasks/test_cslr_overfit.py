@@ -20,7 +20,8 @@ def test_cslr_overfits_tiny_batch(tmp_path):
     torch.set_num_threads(1)
     write_corpus(tmp_path / "c", build_benchmark("cslr", num_train=8, num_dev=1, num_test=1))
     corpus = Corpus(tmp_path / "c")
-    cfg = {"model": {"head": {"tcn_hidden": 64, "lstm_hidden": 64, "pools": 1, "dropout": 0.0}}, "data": {"max_frames": 64}}
+    head = {"tcn_hidden": 64, "lstm_hidden": 64, "pools": 1, "dropout": 0.0}
+    cfg = {"model": {"head": head}, "data": {"max_frames": 64}}
     task = CSLRTask(cfg)
     train = task.dataset(corpus.filter(split="train"), train=False)
     task.fit_assets(train)
