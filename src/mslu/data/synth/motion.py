@@ -342,12 +342,16 @@ _HEAD_XY, _SPHI, _JAW_XY, _NOSE_TIP, _MOUTH_C, _PIVOT, _MOUTH_X, _MOUTH_Y, _SHOU
 _ONE, _MINUS_ONE = np.float32(1.0), np.float32(-1.0)
 
 
-def _rotate(xy: np.ndarray, pivot: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate points (T, N, 2) about ``pivot`` ((2,) or (T, 1, 2)) by per-frame ``angle`` (T,)."""
+def _rotate(
+    x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray, angle: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate points (x, y), each (T, N), about (px, py) ((T, 1) each) by per-frame ``angle`` (T,).
+
+    Works on separate x and y planes: broadcasting over a trailing axis of length 2 is slow in numpy.
+    """
     c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    d = xy - pivot
-    px, py = pivot[..., 0], pivot[..., 1]
-    return np.stack([px + c * d[..., 0] - s * d[..., 1], py + s * d[..., 0] + c * d[..., 1]], -1)
+    dx, dy = x - px, y - py
+    return px + c * dx - s * dy, py + s * dx + c * dy
 
 
 def _per_frame(values: list[float], counts: np.ndarray) -> np.ndarray:
@@ -376,8 +380,12 @@ def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarra
     face[:, 18:, 0] = _MOUTH_C[0] + 0.045 * tl[:, MOUTH_WIDTH : MOUTH_WIDTH + 1] * _MOUTH_X
     face[:, 18:, 1] = _MOUTH_C[1] + (0.004 + 0.035 * open_) * _MOUTH_Y
     face[..., 1] = _PIVOT[1] + (face[..., 1] - _PIVOT[1]) * (1.0 - 0.06 * nod) + 0.03 * nod
-    out[:, _NM_S] = _rotate(face * hs[:, :, None], pivot[:, None], tl[:, HEAD_ROLL] + head_roll)
-    out[:, _HEAD_S] = _rotate(_HEAD_XY * hs[:, :, None], pivot[:, None], head_roll)
+    px, py = pivot[:, 0:1], pivot[:, 1:2]
+    out[:, _NM_S, 0], out[:, _NM_S, 1] = _rotate(
+        face[..., 0] * hs, face[..., 1] * hs, px, py, tl[:, HEAD_ROLL] + head_roll
+    )
+    head_x, head_y = _HEAD_XY[:, 0] * hs, _HEAD_XY[:, 1] * hs
+    out[:, _HEAD_S, 0], out[:, _HEAD_S, 1] = _rotate(head_x, head_y, px, py, head_roll)
     out[:, _B["left_shoulder"]] = (0.5, 0.0)
     out[:, _B["right_shoulder"]] = (-0.5, 0.0)
     # arms (two-link inverse kinematics) and hands; the non-dominant one is solved in mirrored space
@@ -398,8 +406,11 @@ def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarra
     lx = shape[..., 0] * hands[..., 3:4]
     c, s = np.cos(hands[..., 2:3]), np.sin(hands[..., 2:3])
     size = 0.48 * _per_frame([g.hand for g in signers], counts)[:, :, None]  # (N, 1, 1)
-    hand = np.stack([c * lx - s * shape[..., 1], s * lx + c * shape[..., 1]], -1) * size[..., None]
-    hand += wrist[:, :, None]
+    hand = np.empty((n, 2, 21, 2), dtype=np.float32)  # per-coordinate planes (see _rotate)
+    hand[..., 0] = (c * lx - s * shape[..., 1]) * size
+    hand[..., 1] = (s * lx + c * shape[..., 1]) * size
+    hand[..., 0] += wrist[..., 0:1]
+    hand[..., 1] += wrist[..., 1:2]
     hand[:, :, 0] = wrist
     out[:, _B["right_elbow"]], out[:, _B["right_wrist"]], out[:, _RH_S] = elbow[:, 0], wrist[:, 0], hand[:, 0]
     out[:, _B["left_elbow"]], out[:, _B["left_wrist"]], out[:, _LH_S] = elbow[:, 1], wrist[:, 1], hand[:, 1]
@@ -460,7 +471,8 @@ def _add_noise(xy: np.ndarray, signers: list[Signer], noises: list[NoiseDraw], c
     amp = _per_frame([g.jitter * np.sqrt(12.0) for g in signers], cnt) * _JITTER_SCALE[:, 0]  # (N, 79)
     amp[low] *= 4.0
     jit = np.concatenate([nz.jitter for nz in noises]) if len(noises) > 1 else noises[0].jitter
-    xy += (jit - 0.5) * amp[..., None]
+    xy[..., 0] += (jit[..., 0] - 0.5) * amp
+    xy[..., 1] += (jit[..., 1] - 0.5) * amp
     cf = (_per_frame([g.conf - 0.12 for g in signers], cnt) + _CONF_OFFSET) + 0.18 * r[0]
     speed = np.zeros((len(xy), 2), dtype=np.float32)  # wrist speed (shoulder widths / frame)
     d = np.diff(xy[:, _B["left_wrist"] : _B["right_wrist"] + 1], axis=0)
@@ -496,13 +508,11 @@ def render_batch(
             x = xy[rows]
             conf[rows] = _add_noise(x, [signers[i] for i in noisy], [noises[i] for i in noisy], counts[noisy])
             xy[rows] = x
-    scale = np.repeat(
-        np.array([[g.scale / g.width, g.scale / g.height] for g in signers], np.float32), counts, 0
-    )
-    centers = [[g.center[0] / g.width, g.center[1] / g.height] for g in signers]
-    center = np.repeat(np.array(centers, np.float32), counts, 0)
     pose = np.empty((n, SL79.num_keypoints, 3), dtype=np.float32)
-    pose[..., :2] = xy * scale[:, None] + center[:, None]
+    for ch in range(2):  # per coordinate: broadcasting over a trailing axis of length 2 is slow
+        scale = _per_frame([g.scale / (g.height if ch else g.width) for g in signers], counts)
+        center = _per_frame([g.center[ch] / (g.height if ch else g.width) for g in signers], counts)
+        pose[..., ch] = xy[..., ch] * scale + center
     np.clip(conf, 0.0, 1.0, out=pose[..., 2])
     x, y = pose[..., 0], pose[..., 1]
     keep = (x >= 0) & (x <= 1) & (y >= 0) & (y <= 1) & (pose[..., 2] > 0)  # (ndarray.all(-1) is slow)
