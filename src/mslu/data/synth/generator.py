@@ -111,8 +111,13 @@ class SynthConfig:
     @property
     def kind_cdf(self) -> tuple[float, ...]:
         """Cumulative probabilities of isolated, continuous and unpaired samples."""
-        fr = np.cumsum([self.frac_isolated, self.frac_continuous, self.frac_unpaired])
-        return tuple(float(x) for x in fr / fr[-1])
+        return _kind_cdf(self.frac_isolated, self.frac_continuous, self.frac_unpaired)
+
+
+@lru_cache(maxsize=64)
+def _kind_cdf(*fractions: float) -> tuple[float, ...]:
+    fr = np.cumsum(fractions)
+    return tuple(float(x) for x in fr / fr[-1])
 
 
 @dataclass(frozen=True)
@@ -258,8 +263,9 @@ _ANGLES = np.array([DOM.start + 2, NONDOM.start + 2])
 _NM_SCALED = np.array([MOUTH_OPEN, HEAD_ROLL, HEAD_NOD])
 
 
-def _ease(n: int) -> list[float]:
-    return [0.5 - 0.5 * math.cos(math.pi * (j + 1) / (n + 1)) for j in range(n)]
+@lru_cache(maxsize=256)
+def _ease(n: int) -> tuple[float, ...]:
+    return tuple(0.5 - 0.5 * math.cos(math.pi * (j + 1) / (n + 1)) for j in range(n))
 
 
 def sign_timeline(
@@ -297,20 +303,22 @@ def sign_timeline(
     s[:, _NM_SCALED] *= (0.75 + 0.45 * u[:, 4])[seg, None]
     # frame plan: every frame is x[ia] + (x[ib] - x[ia]) * w over the rows x = [REST, sign frames]
     ia: list[int] = [0] * int(rng.integers(0, 6))
-    ib, w = list(ia), [0.0] * len(ia)
+    ib, w = list(ia), [0.0] * len(ia)  # w: list of floats (+= the cached eases' tuples)
     prev = 0
     for j in range(k):
         lo, hi = int(starts[j]) + 1, int(ends[j]) + 1
         nt = round((6 + 4 * u[j, 5] if j == 0 else 3 + 4 * u[j, 5]) / speed)
         ia += [prev] * nt + list(range(lo, hi))
         ib += [lo] * nt + list(range(lo, hi))
-        w += _ease(nt) + [0.0] * (hi - lo)
+        w += _ease(nt)
+        w += [0.0] * (hi - lo)
         prev = hi - 1
     nt = round(rng.uniform(6, 10) / speed)
     hold = int(rng.integers(0, 6))
     ia += [prev] * nt + [0] * hold
     ib += [0] * (nt + hold)
-    w += _ease(nt) + [0.0] * hold
+    w += _ease(nt)
+    w += [0.0] * hold
     x = np.concatenate([REST[None], s])
     xa = x[ia]
     return xa + (x[ib] - xa) * np.asarray(w, dtype=np.float32)[:, None]

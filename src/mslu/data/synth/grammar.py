@@ -18,6 +18,7 @@ Text word orders differ from the sign orders, and vary per sample:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,9 @@ class Grammar:
         ]
         if not self.kinds:
             raise ValueError(f"vocabulary too small to build sentences: {sorted(vocab)}")
-        self._kind_cdf = np.cumsum(self._kind_p())
+        self._kind_cdf = [float(x) for x in np.cumsum(self._kind_p())]
+        self._verb_objects = {v: self._objects(v) for v in self.verbs}
+        self._adj_subjs = {a: self._adj_subjects(a) for a in self.adjs}
 
     def _objects(self, verb: str) -> list[str]:
         """Objects of ``verb`` in the vocabulary: members of its categories, or concepts it names."""
@@ -82,17 +85,15 @@ class Grammar:
         def pick(items: list[str]) -> str:
             return items[int(rng.integers(len(items)))]
 
-        kind = self.kinds[
-            min(int(np.searchsorted(self._kind_cdf, rng.random(), "right")), len(self.kinds) - 1)
-        ]
+        kind = self.kinds[min(bisect.bisect_right(self._kind_cdf, rng.random()), len(self.kinds) - 1)]
         times = self.by_cat.get("time", [])
         time = pick(times) if times and rng.random() < 0.5 else None
         if kind == "trans":
             verb = pick(self.verbs)
-            prop = dict(kind=kind, subj=pick(self.subjects), verb=verb, obj=pick(self._objects(verb)))
+            prop = dict(kind=kind, subj=pick(self.subjects), verb=verb, obj=pick(self._verb_objects[verb]))
         elif kind == "adj":
             adj = pick(self.adjs)
-            prop = dict(kind=kind, subj=pick(self._adj_subjects(adj)), verb=adj)
+            prop = dict(kind=kind, subj=pick(self._adj_subjs[adj]), verb=adj)
         else:
             prop = dict(kind=kind, verb=pick(self.by_cat["weather"]))
         persons, says = self.by_cat.get("person", []), self.by_cat.get("say", [])
