@@ -291,7 +291,9 @@ def sign_timeline(
     pos = t * (PROTO_LEN - 1)
     i0 = np.minimum(pos.astype(np.int64), PROTO_LEN - 2)
     f = (pos - i0).astype(np.float32)[:, None]
-    a, b = lang.protos[lab[seg], i0], lang.protos[lab[seg], i0 + 1]
+    rows = lab[seg] * PROTO_LEN + i0  # rows of the flattened (V * 64, C) prototypes
+    flat = lang.protos.reshape(-1, lang.protos.shape[-1])
+    a, b = flat[rows], flat[rows + 1]
     s = a + (b - a) * f
     xy = s[:, _WRISTS]
     first = xy[starts][seg]

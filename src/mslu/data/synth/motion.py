@@ -417,9 +417,11 @@ def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarra
     for k in (_B["left_elbow"], _B["left_wrist"]):
         out[:, k, 0] *= -1  # back from mirrored space
     out[:, _LH_S, 0] *= -1
-    if any(g.left_handed for g in signers):
-        left = np.repeat(np.array([g.left_handed for g in signers]), counts)
-        out[left] = mirror_body(out[left])
+    first = 0
+    for g, c in zip(signers, counts.tolist(), strict=True):
+        if g.left_handed:
+            out[first : first + c] = mirror_body(out[first : first + c])
+        first += c
     return out
 
 
