@@ -293,8 +293,10 @@ def sign_timeline(
     f = (pos - i0).astype(np.float32)[:, None]
     rows = lab[seg] * PROTO_LEN + i0  # rows of the flattened (V * 64, C) prototypes
     flat = lang.protos.reshape(-1, lang.protos.shape[-1])
-    a, b = flat[rows], flat[rows + 1]
-    s = a + (b - a) * f
+    a, s = flat.take(rows, 0), flat.take(rows + 1, 0)
+    s -= a  # s = a + (b - a) * f, in place
+    s *= f
+    s += a
     xy = s[:, _WRISTS]
     first = xy[starts][seg]
     amp = (signer.amplitude * (0.85 + 0.3 * u[:, [2, 2, 3, 3]]))[seg]
@@ -322,8 +324,12 @@ def sign_timeline(
     w += _ease(nt)
     w += [0.0] * hold
     x = np.concatenate([REST[None], s])
-    xa = x[ia]
-    return xa + (x[ib] - xa) * np.asarray(w, dtype=np.float32)[:, None]
+    xa = x.take(np.array(ia, dtype=np.intp), 0)
+    out = x.take(np.array(ib, dtype=np.intp), 0)
+    out -= xa  # xa + (xb - xa) * w, in place
+    out *= np.array(w, dtype=np.float32)[:, None]
+    out += xa
+    return out
 
 
 def _sample(
