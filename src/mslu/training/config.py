@@ -88,17 +88,23 @@ def apply_override(cfg: dict[str, Any], assignment: str) -> None:
     node[parts[-1]] = value
 
 
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML config file as a dict; ``ValueError`` naming the file when unreadable or not a mapping."""
+    path = Path(path)
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ValueError(f"cannot read config {path}: {e}") from e
+    if not isinstance(loaded, dict):
+        raise ValueError(f"config {path} must be a mapping, got {type(loaded).__name__}")
+    return loaded
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
     """Defaults <- YAML file <- ``overrides`` (``["optim.lr=3e-4", ...]``)."""
     cfg = copy.deepcopy(DEFAULTS)
     if path is not None:
-        path = Path(path)
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ValueError(f"cannot read config {path}: {e}") from e
-        if not isinstance(loaded, dict):
-            raise ValueError(f"config {path} must be a mapping, got {type(loaded).__name__}")
+        loaded = read_config_file(path)
         unknown = set(loaded) - set(DEFAULTS)
         if unknown:
             known = sorted(DEFAULTS)

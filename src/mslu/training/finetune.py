@@ -40,7 +40,7 @@ from mslu.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from mslu.training.config import apply_override, deep_update
+from mslu.training.config import apply_override, deep_update, read_config_file
 from mslu.training.pretrain import CSVLogger, seed_everything
 
 log = logging.getLogger(__name__)
@@ -103,13 +103,7 @@ def finetune_config(
     from mslu.tasks import get_task
 
     if isinstance(cfg, str | Path):
-        path = Path(cfg)
-        try:
-            cfg = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ValueError(f"cannot read config {path}: {e}") from e
-        if not isinstance(cfg, dict):
-            raise ValueError(f"config {path} must be a mapping")
+        cfg = read_config_file(cfg)
     user = copy.deepcopy(cfg or {})
     unknown = set(user) - set(FINETUNE_DEFAULTS)
     if unknown:
