@@ -417,11 +417,10 @@ def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarra
     for k in (_B["left_elbow"], _B["left_wrist"]):
         out[:, k, 0] *= -1  # back from mirrored space
     out[:, _LH_S, 0] *= -1
-    first = 0
-    for g, c in zip(signers, counts.tolist(), strict=True):
-        if g.left_handed:
-            out[first : first + c] = mirror_body(out[first : first + c])
-        first += c
+    left = np.repeat(np.array([g.left_handed for g in signers]), counts)
+    if left.any():
+        rows = np.flatnonzero(left)
+        out[rows] = mirror_body(out[rows])
     return out
 
 
@@ -510,16 +509,25 @@ def render_batch(
             x = xy[rows]
             conf[rows] = _add_noise(x, [signers[i] for i in noisy], [noises[i] for i in noisy], counts[noisy])
             xy[rows] = x
-    pose = np.empty((n, SL79.num_keypoints, 3), dtype=np.float32)
-    for ch in range(2):  # per coordinate: broadcasting over a trailing axis of length 2 is slow
+    # per coordinate plane, contiguous (broadcasting over a trailing axis of length 2 or 3 is slow)
+    planes = []
+    for ch in range(2):
         scale = _per_frame([g.scale / (g.height if ch else g.width) for g in signers], counts)
         center = _per_frame([g.center[ch] / (g.height if ch else g.width) for g in signers], counts)
-        pose[..., ch] = xy[..., ch] * scale + center
-    np.clip(conf, 0.0, 1.0, out=pose[..., 2])
-    x, y = pose[..., 0], pose[..., 1]
-    keep = (x >= 0) & (x <= 1) & (y >= 0) & (y <= 1) & (pose[..., 2] > 0)  # (ndarray.all(-1) is slow)
-    for ch in range(3):
-        pose[..., ch] *= keep  # missing joints: (0, 0, 0)
+        v = xy[..., ch] * scale
+        v += center
+        planes.append(v)
+    planes.append(np.clip(conf, 0.0, 1.0))
+    x, y, cf = planes
+    keep = x >= 0
+    keep &= x <= 1
+    keep &= y >= 0
+    keep &= y <= 1
+    keep &= cf > 0
+    pose = np.empty((n, SL79.num_keypoints, 3), dtype=np.float32)
+    for ch, v in enumerate(planes):
+        v *= keep  # missing joints: (0, 0, 0)
+        pose[..., ch] = v
     return [pose[a : a + c] for a, c in zip(starts, counts, strict=True)]
 
 
