@@ -283,7 +283,11 @@ def sign_timeline(
     speed = signer.speed * rng.uniform(0.9, 1.1)
     u = rng.random((k, 6))
     g = rng.standard_normal((k, 6))
-    n = np.maximum(6, np.rint(lang.frames[lab] / speed * (0.85 + 0.3 * u[:, 0]))).astype(np.int64)
+    # per-sign scalars in Python (round: half to even, as np.rint; tiny arrays are slow in numpy)
+    u0 = u[:, 0].tolist()
+    n = np.array(
+        [max(6, round(fr / speed * (0.85 + 0.3 * u0[j]))) for j, fr in enumerate(lang.frames[lab].tolist())]
+    )
     ends = np.cumsum(n)
     starts = ends - n
     seg = np.repeat(np.arange(k), n)
