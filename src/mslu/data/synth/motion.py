@@ -470,7 +470,7 @@ def _add_noise(xy: np.ndarray, signers: list[Signer], noises: list[NoiseDraw], c
     p_low = _per_frame([g.low_conf for g in signers], cnt)
     low = r[1] < p_low
     amp = _per_frame([g.jitter * np.sqrt(12.0) for g in signers], cnt) * _JITTER_SCALE[:, 0]  # (N, 79)
-    amp[low] *= 4.0
+    np.multiply(amp, np.float32(4.0), out=amp, where=low)
     jit = np.concatenate([nz.jitter for nz in noises]) if len(noises) > 1 else noises[0].jitter
     xy[..., 0] += (jit[..., 0] - 0.5) * amp
     xy[..., 1] += (jit[..., 1] - 0.5) * amp
@@ -481,7 +481,10 @@ def _add_noise(xy: np.ndarray, signers: list[Signer], noises: list[NoiseDraw], c
     speed[np.cumsum(cnt) - cnt] = 0.0
     cf[:, _LH_S] -= np.minimum(2.0 * speed[:, 0:1], 0.3)
     cf[:, _RH_S] -= np.minimum(2.0 * speed[:, 1:2], 0.3)
-    cf[low] = 0.05 + 0.25 * (r[1] / p_low)[low]
+    v = r[1] / p_low
+    v *= 0.25
+    v += 0.05
+    np.copyto(cf, v, where=low)
     cf[r[2] < _per_frame([g.drop for g in signers], cnt)] = 0.0
     base = 0
     for nz, c in zip(noises, cnt, strict=True):
