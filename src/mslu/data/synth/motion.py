@@ -420,7 +420,9 @@ def _render_body_frames(tl: np.ndarray, signers: list[Signer], counts: np.ndarra
     left = np.repeat(np.array([g.left_handed for g in signers]), counts)
     if left.any():
         rows = np.flatnonzero(left)
-        out[rows] = mirror_body(out[rows])
+        m = out[rows[:, None], MIRROR]  # mirror_body in a single gather
+        m[..., 0] *= -1
+        out[rows] = m
     return out
 
 
