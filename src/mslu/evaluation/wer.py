@@ -9,7 +9,7 @@ raw STM).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,19 +239,23 @@ def write_stm(
             f.write(f"{i} {STM_CHANNEL} {s} {STM_START} {STM_END} {words}".rstrip() + "\n")
 
 
-def read_stm(path: str | Path) -> list[StmEntry]:
-    """Read an STM file (blank lines and ``;;`` comments skipped); raises ``ValueError`` naming the file and
-    line for malformed lines."""
-    entries: list[StmEntry] = []
+def _sclite_records(path: str | Path, kind: str, needed: str) -> Iterator[list[str]]:
+    """Whitespace-split lines of an sclite STM/CTM file, blank lines and ``;;`` comments skipped; a line with
+    fewer than 5 fields raises ``ValueError`` naming the file and line."""
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip() or line.startswith(";;"):
                 continue
             fields = line.split()
             if len(fields) < 5:
-                raise ValueError(f"{path}:{lineno}: STM line needs at least 5 fields, got {line.rstrip()!r}")
-            entries.append(StmEntry(fields[0], fields[1], fields[2], fields[3], fields[4], tuple(fields[5:])))
-    return entries
+                raise ValueError(f"{path}:{lineno}: {kind} line needs {needed} fields, got {line.rstrip()!r}")
+            yield fields
+
+
+def read_stm(path: str | Path) -> list[StmEntry]:
+    """Read an STM file (blank lines and ``;;`` comments skipped); raises ``ValueError`` naming the file and
+    line for malformed lines."""
+    return [StmEntry(*f[:5], tuple(f[5:])) for f in _sclite_records(path, "STM", "at least 5")]
 
 
 def write_ctm(
@@ -271,15 +275,9 @@ def read_ctm(path: str | Path, keep_empty: bool = False) -> dict[str, list[str]]
     """Read a CTM file into ``{id: [glosses in file order]}``; ``[EMPTY]`` words are dropped unless
     ``keep_empty`` (an id with only ``[EMPTY]`` maps to ``[]``)."""
     out: dict[str, list[str]] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip() or line.startswith(";;"):
-                continue
-            fields = line.split()
-            if len(fields) < 5:
-                raise ValueError(f"{path}:{lineno}: CTM line needs 5 fields, got {line.rstrip()!r}")
-            words = out.setdefault(fields[0], [])
-            if keep_empty or fields[4] != EMPTY_HYPOTHESIS:
-                words.append(fields[4])
+    for fields in _sclite_records(path, "CTM", "5"):
+        words = out.setdefault(fields[0], [])
+        if keep_empty or fields[4] != EMPTY_HYPOTHESIS:
+            words.append(fields[4])
     return out
 
