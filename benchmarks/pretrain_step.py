@@ -1,10 +1,14 @@
 """Pre-training step benchmark: samples/s, padding fraction, peak memory and model FLOP utilisation (MFU).
 
-MFU = model FLOPs per training step (forward + backward, counted by ``FlopCounterMode``)
-x steps/s, divided by the matmul peak of the same machine in the same dtype, measured in the same run (a large
-``torch.matmul``, best of a measurement before and one after the timed steps). Data loading is excluded from
-the step time (batches are collated beforehand); the padding fraction is that of the length-bucketed sampler
-over one epoch of the synthetic corpus. On a loaded shared CPU, ``--threads 1`` gives the steadiest figures.
+MFU = model FLOPs per training step (forward + backward, counted by ``FlopCounterMode``) / step time, divided
+by the matmul peak of the same machine in the same dtype, measured in the same run: the best FLOP/s of a few
+large matmul shapes, sampled before and after every timed step (paired; a shared machine's speed changes
+from second to second). Reported: the median over steps of FLOPs / step time / the better of its two
+neighbouring peak samples, and, more conservatively, all FLOPs / all step time / the best peak of the run.
+Model FLOPs are nominal: the GCN in its factored form and every linear as ``F.linear`` (see
+``mslu.models.embedding`` / ``mslu.models.cpu_linear``). Data loading is excluded from the step time (batches
+are collated beforehand); the padding fraction is that of the length-bucketed sampler over one epoch of the
+synthetic corpus. On a loaded shared CPU, ``--threads 1`` gives the steadiest figures.
 
     .venv/bin/python benchmarks/pretrain_step.py                              # small preset, CPU, bf16
     .venv/bin/python benchmarks/pretrain_step.py --preset paper --device cuda --batch 64
@@ -30,21 +34,35 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, seconds: float = 2.0) -> float:
-    """Achieved FLOP/s of an n x n x n matmul in ``dtype`` (best of repeated timings)."""
-    a = torch.randn(n, n, device=device).to(dtype)
-    b = torch.randn(n, n, device=device).to(dtype)
-    for _ in range(3):
-        a @ b
-    sync(device)
-    best = 0.0
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t = time.perf_counter()
-        a @ b
+PEAK_SHAPES = {"cpu": [(1024, 1024, 1024), (2048, 1024, 1024), (3072, 768, 3072)],
+               "cuda": [(8192, 8192, 8192), (16384, 8192, 8192)]}
+
+
+class MatmulPeak:
+    """Best achieved FLOP/s of large ``dtype`` matmuls (several shapes: the fastest one differs between
+    machines), sampled between the timed steps so that each step has a peak measured next to it."""
+
+    def __init__(self, device: torch.device, dtype: torch.dtype, shapes: list[tuple[int, int, int]]):
+        self.device = device
+        self.ops = [(2 * m * k * n, torch.randn(m, k, device=device).to(dtype),
+                     torch.randn(k, n, device=device).to(dtype)) for m, k, n in shapes]
+        self.best = 0.0
+        for _, a, b in self.ops:
+            a @ b
         sync(device)
-        best = max(best, 2 * n**3 / (time.perf_counter() - t))
-    return best
+
+    def sample(self, reps: int = 2) -> float:
+        """Best FLOP/s over ``reps`` runs of every shape, now; also updates the run's overall best."""
+        best = 0.0
+        for _ in range(reps):
+            for flop, a, b in self.ops:
+                sync(self.device)
+                t = time.perf_counter()
+                a @ b
+                sync(self.device)
+                best = max(best, flop / (time.perf_counter() - t))
+        self.best = max(self.best, best)
+        return best
 
 
 def build_corpus(root: Path, num_samples: int, seed: int):
@@ -73,7 +91,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2, help="extra untimed batches in the warm-up pass")
     ap.add_argument("--pad-to-multiple", type=int, default=1, help="pad T to a multiple")
     ap.add_argument("--num-samples", type=int, default=600, help="synthetic corpus size")
-    ap.add_argument("--matmul-n", type=int, default=0, help="peak matmul size (0: 2048 CPU, 8192 GPU)")
+    ap.add_argument("--rounds", type=int, default=3, help="timed passes over the timed batches")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ap.add_argument("--no-cache-compare", action="store_true", help="skip the run without text-feature cache")
     ap.add_argument("--corpus", default=None, help="existing corpus instead of a fresh synthetic one")
@@ -85,8 +103,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
-    n = args.matmul_n or (8192 if device.type == "cuda" else 2048)
-    peak = matmul_peak(device, dtype, n)
+    peak = MatmulPeak(device, dtype, PEAK_SHAPES["cuda" if device.type == "cuda" else "cpu"])
 
     from mslu.training.batching import BucketBatchSampler, padding_fraction
     from mslu.training.config import load_config
@@ -126,48 +143,72 @@ def main() -> None:
     for b in batches:
         trainer.train_step([b])
 
-    def timed(use_cache: bool) -> tuple[float, float]:
-        trainer.text_cache = cache if use_cache else None
-        sync(device)
-        t = time.perf_counter()
-        for b in batches[args.warmup :]:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mslu.models.cpu_linear import plain_linear
+    from mslu.models.embedding import factored_graph_conv
+
+    timed_batches = batches[args.warmup :]
+    flops = []
+    for b in timed_batches:  # model FLOPs of each timed batch (a counted step is not timed)
+        # nominal model FLOPs: the factored GCN, and plain F.linear (the counter does not see oneDNN's linear)
+        with FlopCounterMode(display=False) as fc, factored_graph_conv(), plain_linear():
             trainer.train_step([b])
-        sync(device)
-        dt = time.perf_counter() - t
-        return args.steps * args.batch / dt, dt / args.steps
+        flops.append(fc.get_total_flops())
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     sps_nocache = step_nocache = None
     if not args.no_cache_compare:
-        sps_nocache, step_nocache = timed(False)
-    sps, step_s = timed(True)
-    mem = peak_memory_mb(device)
-
-    from torch.utils.flop_counter import FlopCounterMode
-
-    flops = []
-    for b in batches[args.warmup :]:
-        with FlopCounterMode(display=False) as fc:
+        trainer.text_cache = None
+        sync(device)
+        t = time.perf_counter()
+        for b in timed_batches:
             trainer.train_step([b])
-        flops.append(fc.get_total_flops())
-    flops_per_step = float(np.mean(flops))
-    peak = max(peak, matmul_peak(device, dtype, n))  # again after the steps: a shared machine's load varies
-    mfu = flops_per_step / step_s / peak
+        sync(device)
+        step_nocache = (time.perf_counter() - t) / len(timed_batches)
+        sps_nocache = args.batch / step_nocache
+        trainer.text_cache = cache
 
+    # Paired measurement: each timed step sits between two peak samples and is compared with the better one.
+    times, step_flops, mfus = [], [], []
+    before = peak.sample()
+    for _ in range(args.rounds):
+        for b, f in zip(timed_batches, flops):
+            sync(device)
+            t = time.perf_counter()
+            trainer.train_step([b])
+            sync(device)
+            dt = time.perf_counter() - t
+            after = peak.sample()
+            times.append(dt)
+            step_flops.append(f)
+            mfus.append(f / dt / max(before, after))
+            before = after
+    mem = peak_memory_mb(device)
+    step_s = float(np.median(times))
+    sps = args.batch / step_s
+    flops_per_step = float(np.mean(flops))
+    mfu = float(np.median(mfus))
+    mfu_lo, mfu_hi = float(np.percentile(mfus, 25)), float(np.percentile(mfus, 75))
+    mfu_conservative = sum(step_flops) / sum(times) / peak.best
+
+    target = TARGETS.get(device.type, 0)
     n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     rows = [
         ("device", f"{device} ({torch.get_num_threads()} threads)" if device.type == "cpu"
          else torch.cuda.get_device_name()),
         ("preset / precision", f"{args.preset} / {args.precision}"),
         ("trainable parameters", f"{n_params / 1e6:.2f} M"),
-        ("batch / timed steps", f"{args.batch} / {args.steps}"),
-        (f"matmul peak ({args.precision}, n={n})", f"{peak / 1e12:.3f} TFLOP/s"),
+        ("batch / timed steps", f"{args.batch} / {args.steps} x {args.rounds} rounds"),
+        (f"matmul peak ({args.precision}, best of run)", f"{peak.best / 1e12:.3f} TFLOP/s"),
         ("model FLOPs per step (fwd+bwd)", f"{flops_per_step / 1e9:.1f} GFLOP"),
-        ("step time (text cache)", f"{step_s * 1e3:.1f} ms"),
+        ("step time (text cache, median)", f"{step_s * 1e3:.1f} ms"),
         ("samples/s (text cache)", f"{sps:.1f}"),
         ("achieved", f"{flops_per_step / step_s / 1e12:.3f} TFLOP/s"),
-        ("MFU", f"{100 * mfu:.1f}%  (target >= {100 * TARGETS.get(device.type, 0):.0f}%)"),
+        ("MFU (median of paired steps)", f"{100 * mfu:.1f}%  (target >= {100 * target:.0f}%; "
+                                          f"quartiles {100 * mfu_lo:.1f}-{100 * mfu_hi:.1f}%)"),
+        ("MFU vs best peak of the run", f"{100 * mfu_conservative:.1f}%  (all steps / run's best peak)"),
         ("padding, bucketed / random batches", f"{100 * pad:.1f}% / {100 * pad_random:.1f}%  "
                                                  f"(target <= {100 * PADDING_TARGET:.0f}%)"),
         ("peak memory", f"{mem:.0f} MiB ({'max allocated' if device.type == 'cuda' else 'max RSS'})"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 import torch
@@ -123,3 +125,90 @@ def test_too_long_sequence_is_rejected():
     enc = SignPoseEncoder(_cfg())
     with pytest.raises(ValueError, match="max_frames"):
         enc(torch.rand(1, 65, 79, 3), torch.ones(1, 65, dtype=torch.bool))
+
+
+def _embedding_grads(emb, pose, fm, ctx):
+    emb.zero_grad()
+    with ctx:
+        out = emb(pose, fm)
+    loss = sum((o * torch.linspace(-1, 1, o.shape[-1])).sum() for o in out.values())
+    loss.backward()
+    return out, {n: p.grad.clone() for n, p in emb.named_parameters()}
+
+
+@pytest.mark.parametrize("dense_layers", [(True,), (True, False), (False, True)])
+def test_dense_graph_conv_equals_factored(dense_layers):
+    """The dense per-frame kernel computes the same graph conv (outputs and gradients) as the factored form,
+    in any mix of layouts."""
+    from contextlib import nullcontext
+
+    from mslu.models.embedding import PoseEmbedding, factored_graph_conv
+
+    torch.manual_seed(0)
+    cfg = _cfg().embedding
+    cfg.gcn_channels = (6, 6)[: len(dense_layers)]
+    emb = PoseEmbedding(cfg, ("manual", "non_manual"))
+    for layer, dense in zip(emb.gcn, dense_layers):
+        layer.dense = dense
+        with torch.no_grad():
+            layer.importance.uniform_(0.5, 1.5)
+    pose = torch.randn(2, 5, 79, 3)
+    fm = torch.ones(2, 5, dtype=torch.bool)
+    fm[1, 3:] = False
+    out, grads = _embedding_grads(emb, pose, fm, nullcontext())
+    ref, ref_grads = _embedding_grads(emb, pose, fm, factored_graph_conv())
+    for s in out:
+        torch.testing.assert_close(out[s], ref[s], atol=1e-5, rtol=1e-5)
+    for n in grads:
+        torch.testing.assert_close(grads[n], ref_grads[n], atol=1e-4, rtol=1e-4)
+
+
+def test_narrow_layers_run_dense():
+    from mslu.models.embedding import PoseEmbedding
+
+    small = PoseEmbedding(PretrainConfig.preset("small").encoder.embedding, ("manual", "non_manual"))
+    paper = PoseEmbedding(PretrainConfig.preset("paper").encoder.embedding, ("manual", "non_manual"))
+    assert [layer.dense for layer in small.gcn] == [True]
+    assert [layer.dense for layer in paper.gcn] == [True, False, False]  # 3 -> 64 dense, wider factored
+
+
+def test_cpu_linear_equals_autocast_linear():
+    """The fused-bias oneDNN linear gives F.linear's bf16-autocast outputs and gradients (or is F.linear)."""
+    from mslu.models.cpu_linear import linear, plain_linear
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 7, 16, requires_grad=True)
+    w = torch.randn(8, 16, requires_grad=True)
+    b = torch.randn(8, requires_grad=True)
+    results = []
+    for fused in (True, False):
+        for t in (x, w, b):
+            t.grad = None
+        with (nullcontext() if fused else plain_linear()), torch.autocast("cpu", dtype=torch.bfloat16):
+            y = linear(x, w, b)
+        (y.float() * torch.linspace(-1, 1, 8)).sum().backward()
+        results.append([y.detach(), x.grad, w.grad, b.grad])
+    for got, ref in zip(*results):
+        assert got.dtype == ref.dtype
+        torch.testing.assert_close(got, ref, atol=0, rtol=0)
+    with torch.no_grad():  # outside autocast / without autograd it is F.linear
+        torch.testing.assert_close(linear(x, w, b), torch.nn.functional.linear(x, w, b))
+
+
+def test_encoder_fused_linear_matches_plain():
+    from mslu.models.cpu_linear import plain_linear
+
+    torch.manual_seed(0)
+    enc = SignPoseEncoder(_cfg())
+    pose, fm = torch.rand(2, 6, 79, 3), torch.ones(2, 6, dtype=torch.bool)
+    fm[0, 4:] = False
+    res = []
+    for ctx in (nullcontext(), plain_linear()):
+        enc.zero_grad()
+        with ctx, torch.autocast("cpu", dtype=torch.bfloat16):
+            out = enc(pose, fm)
+        out.float().pow(2).sum().backward()
+        res.append((out.detach().float(), [p.grad.clone() for p in enc.parameters()]))
+    torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
+    for a, b in zip(res[0][1], res[1][1]):
+        torch.testing.assert_close(a, b, atol=0, rtol=0)

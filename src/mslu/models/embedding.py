@@ -16,12 +16,15 @@ raw (x, y, conf) keypoints and projects them linearly.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mslu.models.config import EmbeddingConfig
+from mslu.models.cpu_linear import linear
 from mslu.pose.layouts import SL79
 from mslu.pose.skeleton import SL79_CENTER, hop_distance
 
@@ -65,15 +68,42 @@ def partitioned_adjacency(
     return a.astype(np.float32)
 
 
+# A layer whose per-frame dense kernel (V * C_in) x (V * C_out) has at most this many entries runs as one
+# dense matmul per frame (see SpatialGraphConv); wider layers use the factored, nodes-first form.
+DENSE_KERNEL_MAX = 1 << 21
+_force_factored = False
+
+
+@contextmanager
+def factored_graph_conv():
+    """Run every :class:`SpatialGraphConv` in its factored form: same outputs, fewer (and the model's
+    nominal) FLOPs. ``benchmarks/pretrain_step.py`` counts model FLOPs inside it."""
+    global _force_factored
+    old, _force_factored = _force_factored, True
+    try:
+        yield
+    finally:
+        _force_factored = old
+
+
 class SpatialGraphConv(nn.Module):
     """One ST-GCN block without TCN: partitioned graph conv + LayerNorm + residual + ReLU.
 
-    ``forward`` takes frames-first ``(N, V, C)``; :meth:`forward_nodes_first` the ``(V, N, C)`` layout used
-    inside :class:`PoseEmbedding`. Computed as in ST-GCN (``conv`` = 1x1 projection to K partitions, then
-    ``out[w] = sum_k sum_v y_k[v] A_k[v, w]``) but in the cheaper, mathematically identical order "aggregate,
-    then project": ``out[w] = sum_k (sum_v A_k[v, w] x[v]) W_k + sum_k (sum_v A_k[v, w]) b_k`` -- one big
-    matmul of the stacked adjacency with all frames' node features, one matmul with the stacked weights.
-    The residual projection is fused into that matmul's accumulation and its bias into the LayerNorm shift.
+    ``forward`` takes frames-first ``(N, V, C)``; :meth:`forward_nodes_first` the ``(V, N, C)`` layout. The
+    graph conv is computed as in ST-GCN (``conv`` = 1x1 projection to K partitions, then ``out[w] = sum_k
+    sum_v y_k[v] A_k[v, w]``) in one of two mathematically identical forms:
+
+    * factored (:meth:`forward_nodes_first`), "aggregate, then project": ``out[w] = sum_k (sum_v A_k[v, w]
+      x[v]) W_k + sum_k (sum_v A_k[v, w]) b_k`` -- one big matmul of the stacked adjacency with all frames'
+      node features, one batched matmul with the stacked weights;
+    * dense (:meth:`forward_dense`), for narrow layers such as the first (3 input channels): the whole
+      layer is one ``(V * C_in) x (V * C_out)`` kernel ``K[(v, c), (w, o)] = sum_k A_k[v, w] W_k[o, c]``,
+      built per step from A, the edge importance and W, and applied to all frames with one matmul. It does
+      more multiply-adds (the kernel is mostly zeros) but no reorder copies, which is faster on CPUs where
+      such narrow layers are memory-bound. Model FLOPs are counted in the factored form
+      (:func:`factored_graph_conv`).
+
+    The residual projection is fused into a matmul's accumulation and its bias into the LayerNorm shift.
     """
 
     def __init__(
@@ -87,8 +117,8 @@ class SpatialGraphConv(nn.Module):
     ):
         super().__init__()
         self.register_buffer("A", a, persistent=False)
-        # order of the nodes in forward_nodes_first's input (None: the layout's order); A / importance stay
-        # in the layout's order so that checkpoints do not depend on it
+        # order of the nodes in the input (None: the layout's order); A / importance stay in the layout's
+        # order so that checkpoints do not depend on it
         self.register_buffer("node_order", node_order, persistent=False)
         self.k = a.shape[0]
         self.c_out = c_out
@@ -97,29 +127,59 @@ class SpatialGraphConv(nn.Module):
         self.norm = nn.LayerNorm(c_out)
         self.residual = nn.Identity() if c_in == c_out else nn.Linear(c_in, c_out)
         self.dropout = nn.Dropout(dropout)
+        v = a.shape[1]
+        self.dense = (v * c_in) * (v * c_out) <= DENSE_KERNEL_MAX
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, V, C)
-        return self.forward_nodes_first(x.transpose(0, 1)).transpose(0, 1)
+    @property
+    def use_dense(self) -> bool:
+        return self.dense and not _force_factored
 
-    def forward_nodes_first(self, x: torch.Tensor) -> torch.Tensor:
-        """(V, N, C_in) -> (V, N, C_out)."""
-        v, n, c = x.shape
-        k, co = self.k, self.c_out
-        a = self.A if self.importance is None else self.A * self.importance  # (K, V, W)
+    def _adjacency(self) -> torch.Tensor:
+        """(K, V, W) adjacency with edge importance, in the input's node order."""
+        a = self.A if self.importance is None else self.A * self.importance
         if self.node_order is not None:
             a = a[:, self.node_order][:, :, self.node_order]
+        return a
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, V, C)
+        if self.use_dense:
+            return self.forward_dense(x)
+        return self.forward_nodes_first(x.transpose(0, 1)).transpose(0, 1)
+
+    def forward_dense(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, V, C_in) -> (N, V, C_out) with the dense per-frame kernel."""
+        n, v, c = x.shape
+        k, co = self.k, self.c_out
+        a = self._adjacency()
+        w = self.conv.weight.view(k, co, c)
+        kernel = torch.einsum("kvw,koc->vcwo", a, w).reshape(v * c, v * co)
+        bias = (a.sum(1).t() @ self.conv.bias.view(k, co)).reshape(v * co)
+        y = linear(x.reshape(n, v * c), kernel.t(), bias).view(n, v, co)
+        return self._finish(y, x)
+
+    def forward_nodes_first(self, x: torch.Tensor) -> torch.Tensor:
+        """(V, N, C_in) -> (V, N, C_out) in the factored form."""
+        v, n, c = x.shape
+        k, co = self.k, self.c_out
+        a = self._adjacency()  # (K, V, W)
         # aggregate: z[k, w, n, c] = sum_v a[k, v, w] x[v, n, c]  (one (K*W, V) @ (V, N*C) matmul)
         z = torch.matmul(a.transpose(1, 2).reshape(k * v, v), x.reshape(v, n * c))
         z = z.view(k, v, n, c).permute(1, 2, 0, 3).reshape(v, n, k * c)
         w = self.conv.weight.view(k, co, c).permute(1, 0, 2).reshape(co, k * c)  # (C_out, K*C_in)
         bias = a.sum(1).t() @ self.conv.bias.view(k, co)  # (W, C_out): sum_k colsum(A_k)[w] * b_k
         y = torch.baddbmm(bias.unsqueeze(1), z, w.t().expand(v, k * c, co))  # (W, N, C_out)
+        return self._finish(y, x)
+
+    def _finish(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """LayerNorm, dropout, residual, ReLU; ``y`` and ``x`` in the same 3-d layout (either one)."""
+        co = self.c_out
         if isinstance(self.residual, nn.Linear):
             shift = self.norm.bias + self.residual.bias  # residual bias folded into the LayerNorm shift
             y = F.layer_norm(y, (co,), self.norm.weight, shift, self.norm.eps)
             y = self.dropout(y) if self.dropout.p > 0 else y
-            y = torch.addmm(y.reshape(v * n, co), x.reshape(v * n, c), self.residual.weight.t())
-            return torch.relu(y).view(v, n, co)
+            rows = y.shape[0] * y.shape[1]
+            y = torch.addmm(y.reshape(rows, co), x.reshape(rows, x.shape[2]), self.residual.weight.t())
+            return torch.relu(y).view(x.shape[0], x.shape[1], co)
         y = self.norm(y)
         y = self.dropout(y) if self.dropout.p > 0 else y
         return torch.relu(y + x)
@@ -167,17 +227,27 @@ class PoseEmbedding(nn.Module):
         n = x.shape[0]
         out = {}
         if self.gcn is not None:
-            # nodes-first layout (V, N, C), nodes ordered stream by stream: every graph conv is two big
-            # matmuls and each stream's nodes are one contiguous slice
-            h = x.index_select(1, self.node_order).transpose(0, 1)
+            # nodes ordered stream by stream, so each stream's nodes are one contiguous slice; dense layers
+            # run frames-first (N, V, C), factored ones nodes-first (V, N, C)
+            h = x.index_select(1, self.node_order)
+            nodes_first = False
             for layer in self.gcn:
-                h = layer.forward_nodes_first(h)
-            parts = torch.split(h, self.stream_sizes, dim=0)
-            feats = {s: p.transpose(0, 1).reshape(n, -1) for s, p in zip(self.streams, parts)}
+                if layer.use_dense:
+                    h = h.transpose(0, 1) if nodes_first else h
+                    h, nodes_first = layer.forward_dense(h), False
+                else:
+                    h = h if nodes_first else h.transpose(0, 1)
+                    h, nodes_first = layer.forward_nodes_first(h), True
+            if nodes_first:
+                parts = torch.split(h, self.stream_sizes, dim=0)
+                feats = {s: p.transpose(0, 1).reshape(n, -1) for s, p in zip(self.streams, parts)}
+            else:
+                parts = torch.split(h, self.stream_sizes, dim=1)
+                feats = {s: p.reshape(n, -1) for s, p in zip(self.streams, parts)}
         else:
             feats = {s: x.index_select(1, getattr(self, f"idx_{s}")).flatten(1) for s in self.streams}
         for s in self.streams:
-            y = self.proj[s](feats[s])
+            y = linear(feats[s], self.proj[s].weight, self.proj[s].bias)
             if all_valid:
                 out[s] = y.view(b, t, -1)
             else:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mslu.models.config import STREAMS, EncoderConfig, _from_dict, _to_plain
+from mslu.models.cpu_linear import linear
 from mslu.models.embedding import PoseEmbedding
 
 WEIGHTS_NAME = "model.safetensors"
@@ -76,12 +77,19 @@ class _EncoderLayer(nn.TransformerEncoderLayer):
     """``nn.TransformerEncoderLayer`` (same parameters and state-dict keys) whose self-attention with autograd
     on CPU is computed explicitly (``baddbmm`` with the padding bias, softmax, ``bmm``): same equations as
     ``nn.MultiheadAttention``, ~1.7x faster fwd + bwd than its math SDPA path at T ~ 100, head dim 64 (no
-    mask merging / checks, no expanded (B, H, T, T) boolean mask)."""
+    mask merging / checks, no expanded (B, H, T, T) boolean mask). Its linears (q/k/v, output, FFN) use
+    :func:`mslu.models.cpu_linear.linear` (bias fused into oneDNN's matmul under CPU bf16 autocast)."""
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         if attn_mask is not None or x.device.type != "cpu" or not torch.is_grad_enabled():
             return super()._sa_block(x, attn_mask, key_padding_mask, is_causal)
         return self.dropout1(_self_attention(self.self_attn, x, key_padding_mask))
+
+    def _ff_block(self, x):
+        if x.device.type != "cpu" or not torch.is_grad_enabled():
+            return super()._ff_block(x)
+        h = self.dropout(self.activation(linear(x, self.linear1.weight, self.linear1.bias)))
+        return self.dropout2(linear(h, self.linear2.weight, self.linear2.bias))
 
 
 def _self_attention(mha: nn.MultiheadAttention, x: torch.Tensor, key_padding_mask: torch.Tensor | None):
@@ -90,7 +98,7 @@ def _self_attention(mha: nn.MultiheadAttention, x: torch.Tensor, key_padding_mas
     b, t, w = x.shape
     h = mha.num_heads
     d = w // h
-    qkv = F.linear(x, mha.in_proj_weight, mha.in_proj_bias).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
+    qkv = linear(x, mha.in_proj_weight, mha.in_proj_bias).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
     q, k, v = qkv.reshape(3, b * h, t, d).unbind(0)
     if key_padding_mask is None:
         bias = q.new_zeros(1, 1, t)
@@ -100,11 +108,13 @@ def _self_attention(mha: nn.MultiheadAttention, x: torch.Tensor, key_padding_mas
         bias = key_padding_mask.view(b, 1, t).to(q.dtype)
     if bias.shape[0] > 1:
         bias = bias.unsqueeze(1).expand(b, h, 1, t).reshape(b * h, 1, t)
-    attn = torch.baddbmm(bias.to(q.dtype), q, k.transpose(1, 2), alpha=d**-0.5).softmax(-1).to(v.dtype)
+    scores = torch.baddbmm(bias.to(q.dtype), q, k.transpose(1, 2), alpha=d**-0.5)
+    # softmax in float32: as accurate as autocast's on GPUs, and CPU's bf16 softmax is slow for odd lengths
+    attn = scores.softmax(-1, dtype=torch.float32).to(v.dtype)
     if mha.training and mha.dropout > 0:
         attn = F.dropout(attn, mha.dropout)
     o = torch.bmm(attn, v).view(b, h, t, d).transpose(1, 2).reshape(b, t, w)
-    return mha.out_proj(o)
+    return linear(o, mha.out_proj.weight, mha.out_proj.bias)
 
 
 def _attention_backend(x: torch.Tensor):
