@@ -171,7 +171,7 @@ def main() -> None:
         trainer.text_cache = cache
 
     # Paired measurement: each timed step sits between two peak samples and is compared with the better one.
-    times, step_flops, mfus = [], [], []
+    times, step_flops, mfus, peaks = [], [], [], []
     before = peak.sample()
     for _ in range(args.rounds):
         for b, f in zip(timed_batches, flops):
@@ -183,7 +183,8 @@ def main() -> None:
             after = peak.sample()
             times.append(dt)
             step_flops.append(f)
-            mfus.append(f / dt / max(before, after))
+            peaks.append(max(before, after))
+            mfus.append(f / dt / peaks[-1])
             before = after
     mem = peak_memory_mb(device)
     step_s = float(np.median(times))
@@ -201,7 +202,8 @@ def main() -> None:
         ("preset / precision", f"{args.preset} / {args.precision}"),
         ("trainable parameters", f"{n_params / 1e6:.2f} M"),
         ("batch / timed steps", f"{args.batch} / {args.steps} x {args.rounds} rounds"),
-        (f"matmul peak ({args.precision}, best of run)", f"{peak.best / 1e12:.3f} TFLOP/s"),
+        (f"matmul peak ({args.precision}, best of run)",
+         f"{peak.best / 1e12:.3f} TFLOP/s  (next to steps: {min(peaks) / 1e12:.3f}-{max(peaks) / 1e12:.3f})"),
         ("model FLOPs per step (fwd+bwd)", f"{flops_per_step / 1e9:.1f} GFLOP"),
         ("step time (text cache, median)", f"{step_s * 1e3:.1f} ms"),
         ("samples/s (text cache)", f"{sps:.1f}"),
