@@ -1,0 +1,145 @@
+"""Where a CPU bf16 pre-training step of the `small` preset spends its time: kernel rates on this machine.
+
+Prints, for the shapes of a batch of 32 x 92 frames (width 256), the achieved rate of each kind of work next
+to the best bf16 matmul rate of the same run, all timed alternately (min over repetitions) so that the
+machine's speed changes hit every row alike:
+
+* GEMMs: forward-shaped ``x @ W^T`` vs the weight-gradient ``g^T @ x`` (long reduction over B x T rows);
+* attention's batched (T x T x 64) matmuls;
+* memory-bound work: GELU and LayerNorm forward + backward (GB/s of tensor traffic);
+* the three speed-ups of the 3rd pass: float32 vs bf16 softmax, fused-bias oneDNN linear vs ``addmm``, dense
+  vs factored first GCN layer (``mslu.models.embedding``).
+
+    taskset -c 0 .venv/bin/python benchmarks/cpu_kernels.py --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+def alternate(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, float]:
+    """Best wall time (s) of each function, the functions run in turn ``reps`` times."""
+    for f in fns.values():
+        f()
+        f()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(reps):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best
+
+
+def fwd_bwd(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Callable[[], None]:
+    x = x.detach().requires_grad_()
+
+    def run() -> None:
+        y = fn(x)
+        y.backward(torch.ones_like(y))
+
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--frames", type=int, default=92, help="T (batch 32)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    bf = torch.bfloat16
+    b, t, w, f_dim, heads = 32, args.frames, 256, 1024, 4
+    m, d = b * t, w // heads
+
+    x = torch.randn(m, w, dtype=bf)
+    h = torch.randn(m, f_dim, dtype=bf)
+    w1 = torch.randn(f_dim, w, dtype=bf)
+    q = torch.randn(b * heads, t, d, dtype=bf)
+    scores = torch.randn(b * heads, t, t, dtype=bf)
+    pa, pb = torch.randn(2048, 1024, dtype=bf), torch.randn(1024, 1024, dtype=bf)
+    pc, pd = torch.randn(3072, 768, dtype=bf), torch.randn(768, 3072, dtype=bf)
+
+    gemm = {
+        "peak: 1024 x 1024 x 1024": (lambda: pa[:1024] @ pb, 2 * 1024**3),
+        "peak: 2048 x 1024 x 1024": (lambda: pa @ pb, 2 * 2048 * 1024 * 1024),
+        "peak: 3072 x 768 x 3072": (lambda: pc @ pd, 2 * 3072 * 768 * 3072),
+        f"forward x @ W^T ({m} x {w} -> {f_dim})": (lambda: x @ w1.t(), 2 * m * w * f_dim),
+        f"grad-input g @ W ({m} x {f_dim} -> {w})": (lambda: h @ w1, 2 * m * w * f_dim),
+        f"weight-grad g^T @ x ({f_dim} x {m} x {w})": (lambda: h.t() @ x, 2 * m * w * f_dim),
+        f"attention Q K^T ({b * heads} x {t} x {d} x {t})": (
+            lambda: torch.bmm(q, q.transpose(1, 2)), 2 * b * heads * t * t * d),
+    }
+    times = alternate({k: v[0] for k, v in gemm.items()}, args.reps)
+    peak = max(gemm[k][1] / times[k] for k in gemm if k.startswith("peak"))
+    title = f"GEMM (bf16, best of {args.reps})"
+    print(f"{title:58s} {'TFLOP/s':>8s} {'of peak':>8s}")
+    for k, (_, flop) in gemm.items():
+        rate = flop / times[k]
+        print(f"  {k:56s} {rate / 1e12:8.3f} {100 * rate / peak:7.1f}%")
+
+    ln_x = torch.randn(m * 79, 16, dtype=bf)  # the GCN's per-node features of every frame
+    ln_w, ln_b = torch.ones(16, requires_grad=True), torch.zeros(16, requires_grad=True)
+    mem = {
+        f"GELU fwd+bwd ({m} x {f_dim}, bf16)": (fwd_bwd(F.gelu, h), 5 * h.numel() * 2),
+        f"LayerNorm fwd+bwd ({m} x {w}, fp32)": (
+            fwd_bwd(lambda v: F.layer_norm(v, (w,)), x.float()), 5 * x.numel() * 4),
+        f"LayerNorm fwd+bwd ({ln_x.shape[0]} x 16 GCN nodes, bf16)": (
+            fwd_bwd(lambda v: F.layer_norm(v, (16,), ln_w, ln_b), ln_x), 5 * ln_x.numel() * 2),
+    }
+    times = alternate({k: v[0] for k, v in mem.items()}, args.reps)
+    print(f"{'memory-bound (traffic ~ 5 passes over the tensor)':58s} {'ms':>8s} {'GB/s':>8s}")
+    for k, (_, nbytes) in mem.items():
+        print(f"  {k:56s} {times[k] * 1e3:8.2f} {nbytes / times[k] / 1e9:8.1f}")
+
+    from mslu.models.config import PretrainConfig
+    from mslu.models.cpu_linear import linear, plain_linear
+    from mslu.models.embedding import PoseEmbedding, factored_graph_conv
+
+    bias = torch.randn(f_dim, dtype=bf)
+    emb = PoseEmbedding(PretrainConfig.preset("small").encoder.embedding, ("manual", "non_manual"))
+    pose = torch.randn(1, m, 79, 3)
+    frames = torch.ones(1, m, dtype=torch.bool)
+
+    def embed(ctx_factory) -> Callable[[], None]:
+        def run() -> None:
+            with ctx_factory(), torch.autocast("cpu", dtype=bf):
+                out = emb(pose, frames)
+            sum(o.float().sum() for o in out.values()).backward()
+
+        return run
+
+    xg = x.detach().requires_grad_()
+
+    def lin(ctx_factory) -> Callable[[], None]:
+        def run() -> None:
+            with ctx_factory(), torch.autocast("cpu", dtype=bf):
+                linear(xg, w1.float(), bias.float())
+
+        return run
+
+    from contextlib import nullcontext
+
+    pairs = {
+        f"softmax fwd+bwd ({b * heads} x {t} x {t}): bf16": fwd_bwd(lambda s: s.softmax(-1), scores),
+        "    float32 (mslu)": fwd_bwd(lambda s: s.softmax(-1, dtype=torch.float32), scores),
+        f"linear fwd ({m} x {w} -> {f_dim}): addmm": lin(plain_linear),
+        "    fused-bias oneDNN (mslu)": lin(nullcontext),
+        f"GCN embedding fwd+bwd ({m} frames): factored": embed(factored_graph_conv),
+        "    dense first layer (mslu)": embed(nullcontext),
+    }
+    times = alternate(pairs, args.reps)
+    print(f"{'speed-ups of the 3rd pass':58s} {'ms':>8s}")
+    for k in pairs:
+        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
