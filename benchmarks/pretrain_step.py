@@ -171,15 +171,17 @@ def main() -> None:
         trainer.text_cache = cache
 
     # Paired measurement: each timed step sits between two peak samples and is compared with the better one.
-    times, step_flops, mfus, peaks = [], [], [], []
+    times, step_flops, mfus, peaks, faults = [], [], [], [], 0
     before = peak.sample()
     for _ in range(args.rounds):
         for b, f in zip(timed_batches, flops):
             sync(device)
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t = time.perf_counter()
             trainer.train_step([b])
             sync(device)
             dt = time.perf_counter() - t
+            faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
             after = peak.sample()
             times.append(dt)
             step_flops.append(f)
@@ -213,6 +215,8 @@ def main() -> None:
         ("MFU vs best peak of the run", f"{100 * mfu_conservative:.1f}%  (all steps / run's best peak)"),
         ("padding, bucketed / random batches", f"{100 * pad:.1f}% / {100 * pad_random:.1f}%  "
                                                  f"(target <= {100 * PADDING_TARGET:.0f}%)"),
+        ("host page faults per step", f"{faults / len(times):.0f}  (run.retain_host_memory="
+                                       f"{cfg['run'].get('retain_host_memory', True)})"),
         ("peak memory", f"{mem:.0f} MiB ({'max allocated' if device.type == 'cuda' else 'max RSS'})"),
         ("corpus / text cache", f"{len(lengths)} samples, {len(cache) if cache else 0} unique sentences"),
         ("setup (model + cache) / corpus gen", f"{setup_s:.1f} s / {gen_s:.1f} s"),

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
         "progress": True,
         "tensorboard": True,
         "deterministic": False,
+        "retain_host_memory": True,  # CPU: keep freed memory mapped (mslu.training.host_memory)
     },
 }
 

@@ -41,6 +41,7 @@ from mslu.training.checkpoint import (
     set_rng_state,
 )
 from mslu.training.config import apply_override, deep_update, read_config_file
+from mslu.training.host_memory import retain_freed_memory
 from mslu.training.pretrain import CSVLogger, seed_everything
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
         "eval_every": 1,
         "progress": True,
         "keep_checkpoints": 1,
+        "retain_host_memory": True,  # CPU: keep freed memory mapped (mslu.training.host_memory)
     },
 }
 
@@ -256,6 +258,8 @@ class FineTuner:
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.out = Path(r["out"])
         self.device = resolve_device(r.get("device", "auto"))
+        if self.device.type == "cpu" and r.get("retain_host_memory", True):
+            retain_freed_memory()
         self.seed = int(r.get("seed", 0))
         seed_everything(self.seed)
         if corpus is None:
