@@ -1,14 +1,16 @@
 """Where a CPU bf16 pre-training step of the `small` preset spends its time: kernel rates on this machine.
 
-Prints, for the shapes of a batch of 32 x 92 frames (width 256), the achieved rate of each kind of work next
-to the best bf16 matmul rate of the same run, all timed alternately (min over repetitions) so that the
-machine's speed changes hit every row alike:
+Prints, for the shapes of a batch of 32 x 92 frames (the `small` preset: width 384, FFN 1536, 3 heads), the
+achieved rate of each kind of work next to the best bf16 matmul rate of the same run, all timed alternately
+(min over repetitions) so that the machine's speed changes hit every row alike:
 
 * GEMMs: forward-shaped ``x @ W^T`` vs the weight-gradient ``g^T @ x`` (long reduction over B x T rows);
-* attention's batched (T x T x 64) matmuls;
+* attention's batched (T x T x 128) matmuls;
 * memory-bound work: GELU and LayerNorm forward + backward (GB/s of tensor traffic);
 * the three speed-ups of the 3rd pass: float32 vs bf16 softmax, fused-bias oneDNN linear vs ``addmm``, dense
-  vs factored first GCN layer (``mslu.models.embedding``).
+  vs factored first GCN layer (``mslu.models.embedding``);
+* the 4th pass: GCN LayerNorm per frame vs per node, attention core with its hand-written backward
+  (``mslu.models.cpu_attention``) vs autograd's.
 
     taskset -c 0 .venv/bin/python benchmarks/cpu_kernels.py --threads 1
 """
@@ -56,7 +58,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     bf = torch.bfloat16
-    b, t, w, f_dim, heads = 32, args.frames, 256, 1024, 4
+    b, t, w, f_dim, heads = 32, args.frames, 384, 1536, 3  # the `small` preset
     m, d = b * t, w // heads
 
     x = torch.randn(m, w, dtype=bf)
@@ -137,6 +139,42 @@ def main() -> None:
     }
     times = alternate(pairs, args.reps)
     print(f"{'speed-ups of the 3rd pass':58s} {'ms':>8s}")
+    for k in pairs:
+        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
+
+    from mslu.models.cpu_attention import (
+        AttentionCore,
+        attention_probs,
+        merge_heads,
+        padding_bias,
+        split_heads,
+    )
+
+    layers = list(emb.gcn)
+
+    def gcn_norm(kind: str) -> Callable[[], None]:
+        def run() -> None:
+            for layer in layers:
+                layer.norm_over = kind
+            embed(nullcontext)()
+
+        return run
+
+    qkv = torch.randn(b, t, 3, heads, d, dtype=bf)
+    att_bias = padding_bias(None, b, heads, t, bf)
+
+    def autograd_attention(v: torch.Tensor) -> torch.Tensor:
+        q_, k_, v_ = split_heads(v).unbind(0)
+        return merge_heads(torch.bmm(attention_probs(q_, k_, att_bias, d**-0.5).to(bf), v_), b)
+
+    pairs = {
+        f"GCN embedding fwd+bwd ({m} frames): LayerNorm per node": gcn_norm("node"),
+        "    per frame (small preset's norm='frame')": gcn_norm("frame"),
+        f"attention fwd+bwd ({b} x {t} x {heads} heads x {d}): autograd": fwd_bwd(autograd_attention, qkv),
+        "    hand-written backward (mslu)": fwd_bwd(lambda v: AttentionCore.apply(v, att_bias), qkv),
+    }
+    times = alternate(pairs, args.reps)
+    print(f"{'speed-ups of the 4th pass':58s} {'ms':>8s}")
     for k in pairs:
         print(f"  {k:56s} {times[k] * 1e3:8.2f}")
 

@@ -136,8 +136,9 @@ def _embedding_grads(emb, pose, fm, ctx):
     return out, {n: p.grad.clone() for n, p in emb.named_parameters()}
 
 
+@pytest.mark.parametrize("norm", ["node", "frame"])
 @pytest.mark.parametrize("dense_layers", [(True,), (True, False), (False, True)])
-def test_dense_graph_conv_equals_factored(dense_layers):
+def test_dense_graph_conv_equals_factored(dense_layers, norm):
     """The dense per-frame kernel computes the same graph conv (outputs and gradients) as the factored form,
     in any mix of layouts."""
     from contextlib import nullcontext
@@ -147,6 +148,7 @@ def test_dense_graph_conv_equals_factored(dense_layers):
     torch.manual_seed(0)
     cfg = _cfg().embedding
     cfg.gcn_channels = (6, 6)[: len(dense_layers)]
+    cfg.norm = norm
     emb = PoseEmbedding(cfg, ("manual", "non_manual"))
     for layer, dense in zip(emb.gcn, dense_layers):
         layer.dense = dense
@@ -212,3 +214,82 @@ def test_encoder_fused_linear_matches_plain():
     torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
     for a, b in zip(res[0][1], res[1][1]):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_attention_core_matches_autograd(dtype):
+    """The hand-written attention backward gives autograd's gradients (padding keys masked)."""
+    from mslu.models.cpu_attention import (
+        AttentionCore,
+        attention_probs,
+        merge_heads,
+        padding_bias,
+        split_heads,
+    )
+
+    torch.manual_seed(0)
+    b, t, h, d = 3, 7, 2, 8
+    qkv = torch.randn(b, t, 3, h, d).to(dtype).requires_grad_()
+    pad = torch.zeros(b, t, dtype=torch.bool)
+    pad[1, 5:] = True
+    bias = padding_bias(pad, b, h, t, dtype)
+    g = torch.randn(b, t, h * d).to(dtype)
+
+    out = AttentionCore.apply(qkv, bias)
+    (grad,) = torch.autograd.grad(out, qkv, g)
+    q, k, v = split_heads(qkv).unbind(0)
+    p = attention_probs(q, k, bias, d**-0.5).to(dtype)
+    ref = merge_heads(torch.bmm(p, v), b)
+    (ref_grad,) = torch.autograd.grad(ref, qkv, g)
+    tol = dict(atol=0, rtol=0) if dtype == torch.float32 else dict(atol=2e-2, rtol=2e-2)
+    torch.testing.assert_close(out, ref, **tol)
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=3e-2, rtol=3e-2)
+    torch.testing.assert_close(grad, ref_grad, **tol)
+    assert grad[1, 5:].abs().sum() > 0  # padded frames still get query / value gradients
+    assert grad.dtype == dtype
+
+
+def test_encoder_attention_core_matches_autograd():
+    from mslu.models.cpu_attention import reference_attention
+
+    torch.manual_seed(0)
+    enc = SignPoseEncoder(_cfg())
+    pose, fm = torch.rand(2, 6, 79, 3), torch.ones(2, 6, dtype=torch.bool)
+    fm[0, 4:] = False
+    res = []
+    for ctx in (nullcontext(), reference_attention()):
+        enc.zero_grad()
+        with ctx:
+            out = enc(pose, fm)
+        out.pow(2).sum().backward()
+        res.append((out.detach(), [p.grad.clone() for p in enc.parameters()]))
+    torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
+    for a, b in zip(res[0][1], res[1][1]):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("residual", ["identity", "linear"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_frame_norm_matches_reference(residual, dense):
+    """norm="frame": statistics over all nodes and channels of a frame, per-channel scale and shift."""
+    from mslu.models.embedding import SpatialGraphConv
+
+    torch.manual_seed(0)
+    a = torch.from_numpy(partitioned_adjacency("spatial"))
+    c_in = 4 if residual == "identity" else 3
+    layer = SpatialGraphConv(c_in, 4, a, True, 0.0, norm="frame")
+    layer.dense = dense
+    with torch.no_grad():
+        layer.norm.weight.uniform_(0.5, 1.5)
+        layer.norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(5, 79, c_in)
+    out = layer(x)
+    y = torch.einsum("nvc,kvw,koc->nwo", x, layer._adjacency(), layer.conv.weight.view(layer.k, 4, c_in))
+    y = y + torch.einsum("kvw,ko->wo", layer._adjacency(), layer.conv.bias.view(layer.k, 4))
+    mean = y.mean(dim=(1, 2), keepdim=True)
+    var = y.var(dim=(1, 2), unbiased=False, keepdim=True)
+    y = (y - mean) / torch.sqrt(var + layer.norm.eps) * layer.norm.weight + layer.norm.bias
+    res = x if residual == "identity" else layer.residual(x)
+    torch.testing.assert_close(out, torch.relu(y + res), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="GCN norm"):
+        SpatialGraphConv(3, 4, a, True, 0.0, norm="batch")

@@ -5,7 +5,8 @@ the TCN sub-module disabled, i.e. every block is a spatial graph convolution wit
 adjacency (``spatial``: root / centripetal / centrifugal w.r.t. ``SL79_CENTER``, in the ST-GCN reference
 code's convention; or ``distance`` / ``uniform``), learnable edge importance, a residual connection and ReLU.
 The same weights are applied to every frame. Deviation (documented): the normalisation layer is a LayerNorm
-over channels instead of BatchNorm, so padding frames and the per-rank batch composition cannot change the
+(over each node's channels, or with ``norm="frame"`` over a frame's nodes and channels; per-channel affine
+in both) instead of BatchNorm, so padding frames and the per-rank batch composition cannot change the
 result (DDP gives exactly single-process results). Only valid frames are embedded; padding frames get zeros.
 
 After the GCN, the node features of each stream (``SL79.groups["manual"]``: 53 body + hand nodes,
@@ -114,6 +115,7 @@ class SpatialGraphConv(nn.Module):
         edge_importance: bool,
         dropout: float,
         node_order: torch.Tensor | None = None,
+        norm: str = "node",
     ):
         super().__init__()
         self.register_buffer("A", a, persistent=False)
@@ -124,6 +126,9 @@ class SpatialGraphConv(nn.Module):
         self.c_out = c_out
         self.conv = nn.Linear(c_in, self.k * c_out)
         self.importance = nn.Parameter(torch.ones_like(a)) if edge_importance else None
+        if norm not in ("node", "frame"):
+            raise ValueError(f"unknown GCN norm {norm!r}; use 'node' or 'frame'")
+        self.norm_over = norm
         self.norm = nn.LayerNorm(c_out)
         self.residual = nn.Identity() if c_in == c_out else nn.Linear(c_in, c_out)
         self.dropout = nn.Dropout(dropout)
@@ -155,7 +160,7 @@ class SpatialGraphConv(nn.Module):
         kernel = torch.einsum("kvw,koc->vcwo", a, w).reshape(v * c, v * co)
         bias = (a.sum(1).t() @ self.conv.bias.view(k, co)).reshape(v * co)
         y = linear(x.reshape(n, v * c), kernel.t(), bias).view(n, v, co)
-        return self._finish(y, x)
+        return self._finish(y, x, nodes_first=False)
 
     def forward_nodes_first(self, x: torch.Tensor) -> torch.Tensor:
         """(V, N, C_in) -> (V, N, C_out) in the factored form."""
@@ -168,19 +173,30 @@ class SpatialGraphConv(nn.Module):
         w = self.conv.weight.view(k, co, c).permute(1, 0, 2).reshape(co, k * c)  # (C_out, K*C_in)
         bias = a.sum(1).t() @ self.conv.bias.view(k, co)  # (W, C_out): sum_k colsum(A_k)[w] * b_k
         y = torch.baddbmm(bias.unsqueeze(1), z, w.t().expand(v, k * c, co))  # (W, N, C_out)
-        return self._finish(y, x)
+        return self._finish(y, x, nodes_first=True)
 
-    def _finish(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """LayerNorm, dropout, residual, ReLU; ``y`` and ``x`` in the same 3-d layout (either one)."""
+    def _layer_norm(self, y: torch.Tensor, shift: torch.Tensor, nodes_first: bool) -> torch.Tensor:
+        """LayerNorm with per-channel scale / ``shift``, over each node's channels or each frame's nodes and
+        channels (``norm``)."""
+        co = self.c_out
+        if self.norm_over == "node":
+            return F.layer_norm(y, (co,), self.norm.weight, shift, self.norm.eps)
+        yf = y.transpose(0, 1) if nodes_first else y  # frames-first (N, V, C)
+        v = yf.shape[1]
+        out = F.layer_norm(yf, (v, co), self.norm.weight.expand(v, co), shift.expand(v, co), self.norm.eps)
+        return out.transpose(0, 1) if nodes_first else out
+
+    def _finish(self, y: torch.Tensor, x: torch.Tensor, nodes_first: bool) -> torch.Tensor:
+        """LayerNorm, dropout, residual, ReLU; ``y`` and ``x`` in the same 3-d layout."""
         co = self.c_out
         if isinstance(self.residual, nn.Linear):
             shift = self.norm.bias + self.residual.bias  # residual bias folded into the LayerNorm shift
-            y = F.layer_norm(y, (co,), self.norm.weight, shift, self.norm.eps)
+            y = self._layer_norm(y, shift, nodes_first)
             y = self.dropout(y) if self.dropout.p > 0 else y
             rows = y.shape[0] * y.shape[1]
             y = torch.addmm(y.reshape(rows, co), x.reshape(rows, x.shape[2]), self.residual.weight.t())
             return torch.relu(y).view(x.shape[0], x.shape[1], co)
-        y = self.norm(y)
+        y = self._layer_norm(y, self.norm.bias, nodes_first)
         y = self.dropout(y) if self.dropout.p > 0 else y
         return torch.relu(y + x)
 
@@ -206,7 +222,7 @@ class PoseEmbedding(nn.Module):
             chans = (cfg.in_channels, *cfg.gcn_channels)
             self.gcn = nn.Sequential(
                 *[
-                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout, order)
+                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout, order, cfg.norm)
                     for ci, co in zip(chans, chans[1:])
                 ]
             )

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from mslu.models import cpu_attention
 from mslu.models.config import STREAMS, EncoderConfig, _from_dict, _to_plain
 from mslu.models.cpu_linear import linear
 from mslu.models.embedding import PoseEmbedding
@@ -94,26 +95,21 @@ class _EncoderLayer(nn.TransformerEncoderLayer):
 
 def _self_attention(mha: nn.MultiheadAttention, x: torch.Tensor, key_padding_mask: torch.Tensor | None):
     """Multi-head self-attention of ``mha``'s weights on batch-first ``x`` (B, T, W); ``key_padding_mask``
-    (B, T): True / -inf = ignored key."""
+    (B, T): True / -inf = ignored key. Without attention dropout, the core is
+    :class:`mslu.models.cpu_attention.AttentionCore` (hand-written backward); else autograd's."""
     b, t, w = x.shape
     h = mha.num_heads
     d = w // h
-    qkv = linear(x, mha.in_proj_weight, mha.in_proj_bias).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
-    q, k, v = qkv.reshape(3, b * h, t, d).unbind(0)
-    if key_padding_mask is None:
-        bias = q.new_zeros(1, 1, t)
-    elif key_padding_mask.dtype == torch.bool:
-        bias = q.new_zeros(b, 1, t).masked_fill(key_padding_mask.view(b, 1, t), float("-inf"))
+    qkv = linear(x, mha.in_proj_weight, mha.in_proj_bias).view(b, t, 3, h, d)
+    bias = cpu_attention.padding_bias(key_padding_mask, b, h, t, qkv.dtype)
+    dropout = mha.dropout if mha.training else 0.0
+    if cpu_attention.enabled() and dropout == 0.0:
+        o = cpu_attention.AttentionCore.apply(qkv, bias)
     else:
-        bias = key_padding_mask.view(b, 1, t).to(q.dtype)
-    if bias.shape[0] > 1:
-        bias = bias.unsqueeze(1).expand(b, h, 1, t).reshape(b * h, 1, t)
-    scores = torch.baddbmm(bias.to(q.dtype), q, k.transpose(1, 2), alpha=d**-0.5)
-    # softmax in float32: as accurate as autocast's on GPUs, and CPU's bf16 softmax is slow for odd lengths
-    attn = scores.softmax(-1, dtype=torch.float32).to(v.dtype)
-    if mha.training and mha.dropout > 0:
-        attn = F.dropout(attn, mha.dropout)
-    o = torch.bmm(attn, v).view(b, h, t, d).transpose(1, 2).reshape(b, t, w)
+        q, k, v = cpu_attention.split_heads(qkv).unbind(0)
+        attn = cpu_attention.attention_probs(q, k, bias, d**-0.5).to(v.dtype)
+        attn = F.dropout(attn, dropout) if dropout > 0 else attn
+        o = cpu_attention.merge_heads(torch.bmm(attn, v), b)
     return linear(o, mha.out_proj.weight, mha.out_proj.bias)
 
 
