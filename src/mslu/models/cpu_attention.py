@@ -11,26 +11,20 @@ form for comparisons.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import torch
 
-_enabled = True
+from mslu.models.switch import Switch
+
+_core = Switch()
 
 
-@contextmanager
 def reference_attention():
     """Differentiate attention with autograd instead of :class:`AttentionCore` inside the block."""
-    global _enabled
-    old, _enabled = _enabled, False
-    try:
-        yield
-    finally:
-        _enabled = old
+    return _core.off()
 
 
 def enabled() -> bool:
-    return _enabled
+    return _core.on
 
 
 def split_heads(qkv: torch.Tensor) -> torch.Tensor:

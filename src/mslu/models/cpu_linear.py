@@ -10,24 +10,18 @@ only on CPU with bf16 autocast and autograd on, everywhere else it is ``F.linear
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import torch
 import torch.nn.functional as F
 
-_enabled = True
+from mslu.models.switch import Switch
+
+_fused = Switch()
 _available: bool | None = None
 
 
-@contextmanager
 def plain_linear():
     """Use ``F.linear`` everywhere inside the block (for comparisons and tests)."""
-    global _enabled
-    old, _enabled = _enabled, False
-    try:
-        yield
-    finally:
-        _enabled = old
+    return _fused.off()
 
 
 def _mkldnn_available() -> bool:
@@ -68,7 +62,7 @@ class _FusedBiasLinear(torch.autograd.Function):
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``F.linear(x, weight, bias)``; on CPU under bf16 autocast with autograd, the fused-bias oneDNN path."""
     if (
-        _enabled
+        _fused.on
         and bias is not None
         and x.device.type == "cpu"
         and torch.is_grad_enabled()

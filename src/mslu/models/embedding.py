@@ -17,8 +17,6 @@ raw (x, y, conf) keypoints and projects them linearly.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,6 +24,7 @@ from torch import nn
 
 from mslu.models.config import EmbeddingConfig
 from mslu.models.cpu_linear import linear
+from mslu.models.switch import Switch
 from mslu.pose.layouts import SL79
 from mslu.pose.skeleton import SL79_CENTER, hop_distance
 
@@ -72,19 +71,13 @@ def partitioned_adjacency(
 # A layer whose per-frame dense kernel (V * C_in) x (V * C_out) has at most this many entries runs as one
 # dense matmul per frame (see SpatialGraphConv); wider layers use the factored, nodes-first form.
 DENSE_KERNEL_MAX = 1 << 21
-_force_factored = False
+_dense = Switch()
 
 
-@contextmanager
 def factored_graph_conv():
     """Run every :class:`SpatialGraphConv` in its factored form: same outputs, fewer (and the model's
     nominal) FLOPs. ``benchmarks/pretrain_step.py`` counts model FLOPs inside it."""
-    global _force_factored
-    old, _force_factored = _force_factored, True
-    try:
-        yield
-    finally:
-        _force_factored = old
+    return _dense.off()
 
 
 class SpatialGraphConv(nn.Module):
@@ -137,7 +130,7 @@ class SpatialGraphConv(nn.Module):
 
     @property
     def use_dense(self) -> bool:
-        return self.dense and not _force_factored
+        return self.dense and _dense.on
 
     def _adjacency(self) -> torch.Tensor:
         """(K, V, W) adjacency with edge importance, in the input's node order."""
