@@ -197,20 +197,26 @@ def test_cpu_linear_equals_autocast_linear():
         torch.testing.assert_close(linear(x, w, b), torch.nn.functional.linear(x, w, b))
 
 
-def test_encoder_fused_linear_matches_plain():
-    from mslu.models.cpu_linear import plain_linear
-
+def _encoder_runs(*contexts, bf16: bool):
+    """Output and parameter gradients of one tiny encoder on one padded batch, once inside each context."""
     torch.manual_seed(0)
     enc = SignPoseEncoder(_cfg())
     pose, fm = torch.rand(2, 6, 79, 3), torch.ones(2, 6, dtype=torch.bool)
     fm[0, 4:] = False
     res = []
-    for ctx in (nullcontext(), plain_linear()):
+    for ctx in contexts:
         enc.zero_grad()
-        with ctx, torch.autocast("cpu", dtype=torch.bfloat16):
+        with ctx, torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out = enc(pose, fm)
         out.float().pow(2).sum().backward()
         res.append((out.detach().float(), [p.grad.clone() for p in enc.parameters()]))
+    return res
+
+
+def test_encoder_fused_linear_matches_plain():
+    from mslu.models.cpu_linear import plain_linear
+
+    res = _encoder_runs(nullcontext(), plain_linear(), bf16=True)
     torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
     for a, b in zip(res[0][1], res[1][1]):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
@@ -252,17 +258,7 @@ def test_attention_core_matches_autograd(dtype):
 def test_encoder_attention_core_matches_autograd():
     from mslu.models.cpu_attention import reference_attention
 
-    torch.manual_seed(0)
-    enc = SignPoseEncoder(_cfg())
-    pose, fm = torch.rand(2, 6, 79, 3), torch.ones(2, 6, dtype=torch.bool)
-    fm[0, 4:] = False
-    res = []
-    for ctx in (nullcontext(), reference_attention()):
-        enc.zero_grad()
-        with ctx:
-            out = enc(pose, fm)
-        out.pow(2).sum().backward()
-        res.append((out.detach(), [p.grad.clone() for p in enc.parameters()]))
+    res = _encoder_runs(nullcontext(), reference_attention(), bf16=False)
     torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
     for a, b in zip(res[0][1], res[1][1]):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
