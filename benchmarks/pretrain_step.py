@@ -4,11 +4,14 @@ MFU = model FLOPs per training step (forward + backward, counted by ``FlopCounte
 by the matmul peak of the same machine in the same dtype, measured in the same run: the best FLOP/s of a few
 large matmul shapes, sampled before and after every timed step (paired; a shared machine's speed changes
 from second to second). Reported: the median over steps of FLOPs / step time / the better of its two
-neighbouring peak samples, and, more conservatively, all FLOPs / all step time / the best peak of the run.
-Model FLOPs are nominal: the GCN in its factored form and every linear as ``F.linear`` (see
-``mslu.models.embedding`` / ``mslu.models.cpu_linear``). Data loading is excluded from the step time (batches
-are collated beforehand); the padding fraction is that of the length-bucketed sampler over one epoch of the
-synthetic corpus. On a loaded shared CPU, ``--threads 1`` gives the steadiest figures.
+neighbouring peak samples (the same without padding frames' share); two best-of figures against the run's
+best peak (steps whose neighbouring samples are both >= 90% of it; each batch's fastest step over the
+rounds); and all FLOPs / all step time / the best peak. Model FLOPs are nominal: the GCN in its factored
+form and every linear as ``F.linear`` (see ``mslu.models.embedding`` / ``mslu.models.cpu_linear``). The
+`small` preset runs as ``configs/pretrain/synthetic_small.yaml`` trains it (batch, padding multiple).
+Data loading is excluded from the step time (batches are collated beforehand); the padding fraction is that
+of the length-bucketed sampler over one epoch of the synthetic corpus. On a loaded shared CPU,
+``--threads 1`` gives the steadiest figures.
 
     .venv/bin/python benchmarks/pretrain_step.py                              # small preset, CPU, bf16
     .venv/bin/python benchmarks/pretrain_step.py --preset paper --device cuda --batch 64

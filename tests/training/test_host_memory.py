@@ -42,3 +42,13 @@ def test_applied_once_and_idempotent():
 
     first = host_memory.retain_freed_memory()
     assert host_memory.retain_freed_memory() == first
+
+
+def test_run_setting_applies_to_cpu_runs_only():
+    import torch
+
+    from mslu.training import host_memory
+
+    assert host_memory.apply_run_setting({"retain_host_memory": False}, torch.device("cpu")) is False
+    assert host_memory.apply_run_setting({}, torch.device("meta")) is False
+    assert host_memory.apply_run_setting({}, torch.device("cpu")) == host_memory.retain_freed_memory()

@@ -45,7 +45,8 @@ def padding_bias(key_padding_mask: torch.Tensor | None, b: int, h: int, t: int, 
     if key_padding_mask is None:
         return torch.zeros(1, 1, t, dtype=dtype)
     if key_padding_mask.dtype == torch.bool:
-        bias = torch.zeros(b, 1, t, dtype=dtype).masked_fill(key_padding_mask.view(b, 1, t), float("-inf"))
+        bias = key_padding_mask.new_zeros(b, 1, t, dtype=dtype)
+        bias = bias.masked_fill(key_padding_mask.view(b, 1, t), float("-inf"))
     else:
         bias = key_padding_mask.view(b, 1, t).to(dtype)
     return bias.unsqueeze(1).expand(b, h, 1, t).reshape(b * h, 1, t)
@@ -77,7 +78,7 @@ class AttentionCore(torch.autograd.Function):
         q, k, v, p32, p = ctx.saved_tensors
         b, t, _, h, d = ctx.shape
         go = grad.reshape(b, t, h, d).transpose(1, 2).reshape(b * h, t, d).to(v.dtype)
-        dqkv = torch.empty(3, b * h, t, d, dtype=q.dtype)
+        dqkv = q.new_empty(3, b * h, t, d)
         torch.bmm(p.transpose(1, 2), go, out=dqkv[2])  # dV = P^T dO
         dp = torch.bmm(go, v.transpose(1, 2)).float()  # dP = dO V^T
         ds = torch._softmax_backward_data(dp, p32, -1, torch.float32)

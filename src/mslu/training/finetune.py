@@ -32,6 +32,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
+from mslu.training import host_memory
 from mslu.training.batching import BucketBatchSampler
 from mslu.training.checkpoint import (
     latest_checkpoint,
@@ -41,7 +42,6 @@ from mslu.training.checkpoint import (
     set_rng_state,
 )
 from mslu.training.config import apply_override, deep_update, read_config_file
-from mslu.training.host_memory import retain_freed_memory
 from mslu.training.pretrain import CSVLogger, seed_everything
 
 log = logging.getLogger(__name__)
@@ -258,8 +258,7 @@ class FineTuner:
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.out = Path(r["out"])
         self.device = resolve_device(r.get("device", "auto"))
-        if self.device.type == "cpu" and r.get("retain_host_memory", True):
-            retain_freed_memory()
+        host_memory.apply_run_setting(r, self.device)
         self.seed = int(r.get("seed", 0))
         seed_everything(self.seed)
         if corpus is None:

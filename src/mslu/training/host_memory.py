@@ -2,9 +2,10 @@
 
 A CPU training step allocates and frees hundreds of MB of activations. glibc's malloc serves large blocks
 with ``mmap`` and returns them (and the top of the heap) to the OS on ``free``, so the next step touches
-fresh pages again: ~11-13 k page faults per `small`-preset step on this project's CPU machine, each a
-kernel trap plus zeroing a 4 KiB page. Raising the mmap threshold to its maximum and the trim threshold
-keeps those pages mapped, so steady-state steps page-fault zero times (``benchmarks/host_memory.py``).
+fresh pages again: ~11-13 k page faults per step (width-256 encoder, batch 32) on this project's CPU
+machine, each a kernel trap plus zeroing a 4 KiB page. Raising the mmap threshold to its maximum and the
+trim threshold keeps those pages mapped, so steady-state steps rarely page-fault (blocks above glibc's
+32 MiB ceiling still do; ``benchmarks/host_memory.py``).
 This is what a caching allocator (jemalloc / tcmalloc via ``LD_PRELOAD``, or CUDA's caching allocator on GPUs)
 does; here it needs no extra library. Peak memory is unchanged; freed memory stays reserved for reuse.
 """
@@ -14,6 +15,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from typing import Any
+
+import torch
 
 # mallopt parameters (glibc malloc.h)
 M_TRIM_THRESHOLD = -1
@@ -50,3 +54,10 @@ def retain_freed_memory() -> bool:
     )
     _applied = ok
     return ok
+
+
+def apply_run_setting(run: dict[str, Any], device: torch.device) -> bool:
+    """The trainers' ``run.retain_host_memory`` (default on): applied to CPU runs only."""
+    if device.type == "cpu" and run.get("retain_host_memory", True):
+        return retain_freed_memory()
+    return False

@@ -27,6 +27,7 @@ import yaml
 from torch.utils.data import DataLoader
 
 from mslu.training import distributed as dist_utils
+from mslu.training import host_memory
 from mslu.training.batching import BucketBatchSampler, collate_pose_text
 from mslu.training.checkpoint import (
     latest_checkpoint,
@@ -37,7 +38,6 @@ from mslu.training.checkpoint import (
 )
 from mslu.training.config import build_model_config, load_config
 from mslu.training.data import PoseTextDataset, alpha_subset
-from mslu.training.host_memory import retain_freed_memory
 
 log = logging.getLogger(__name__)
 SCALAR_OUTPUTS = ("temperature", "pr_num", "pr_den")  # besides every "loss*" output
@@ -116,8 +116,7 @@ class PretrainTrainer:
         self.cfg = cfg
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.device = dist_utils.init_distributed(r.get("device", "auto"))
-        if self.device.type == "cpu" and r.get("retain_host_memory", True):
-            retain_freed_memory()
+        host_memory.apply_run_setting(r, self.device)
         self.rank, self.world = dist_utils.get_rank(), dist_utils.get_world_size()
         self.main = self.rank == 0
         self.out = Path(r["out"])
