@@ -99,6 +99,7 @@ class LossConfig:
     )
     decoder_hidden: int = 512
     text_chunk: int = 0  # >0: compute the B x B similarity in chunks of this many texts
+    similarity_matmul: str = "autocast"  # Z's matmuls in the autocast dtype (bf16) | "float32"
 
 
 @dataclass

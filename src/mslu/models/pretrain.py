@@ -57,7 +57,8 @@ class PretrainModel(nn.Module):
                 else text_hidden_size(cfg.text.name_or_path)
             )
             self.similarity = SignTextSimilarity(
-                self.encoder.output_dim, tdim, lc.embed_dim, lc.window, lc.similarity, lc.text_chunk
+                self.encoder.output_dim, tdim, lc.embed_dim, lc.window, lc.similarity, lc.text_chunk,
+                lc.similarity_matmul,
             )
             init = math.log(1.0 / lc.temperature)
             self.logit_scale = nn.Parameter(torch.tensor(init), requires_grad=lc.learn_temperature)

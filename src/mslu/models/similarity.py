@@ -12,7 +12,12 @@ Fine-grained, for a sign sequence i and a text j (all B x B pairs at once, no Py
 4. Row sums (one value per clip), then the mean over the valid clips gives m_ij.
 
 All tokens of the text (including the <eos> and language tokens of Eq. 2 and any [CLS]) take part.
-Computed in float32 with autocast disabled (bf16 cosine similarities are too coarse for InfoNCE).
+The B x B x n x m tensor Z comes from one matmul of all clips with all words, laid out (sign, clip, text,
+word) so that every reduction runs over contiguous memory; the softmax needs no max shift because
+cosine similarities lie in [-1, 1], and the backward is written out (``dZ = g * P * (1 + Z - r)``, with r
+the row sum), so the step costs three matmuls and a few passes over Z. The matmuls run in the autocast
+dtype when autocast is on (``matmul="autocast"``: bf16 inputs, float32 accumulation; m_ij moves by ~1e-4)
+or in float32 (``matmul="float32"``); everything after them is float32.
 ``chunk`` > 0 bounds memory to O(B * chunk * n * m) by looping over blocks of texts.
 
 Coarse-grained (Tab. XVIII): pose = learnable [CLS] output of the encoder, text = mean of its token features;
@@ -49,24 +54,71 @@ def window_pool(
     return f / cnt.clamp(min=1).unsqueeze(-1), cnt > 0
 
 
+MATMUL_MODES = ("autocast", "float32")
+
+
+class _FineSimilarity(torch.autograd.Function):
+    """m_ij of L2-normalised clips (B1, n, d) and words (B2, m, d), given each clip's weight (B1, n) in the
+    mean over clips (1 / #valid clips, 0 for padding) and the word mask (B2, m) as 0 / 1 floats."""
+
+    @staticmethod
+    def forward(ctx, sign, text, clip_weight, word_mask, mm_dtype):
+        b1, n, d = sign.shape
+        b2, m, _ = text.shape
+        s = sign.reshape(b1 * n, d).to(mm_dtype)
+        t = text.reshape(b2 * m, d).to(mm_dtype)
+        z = torch.mm(s, t.t()).float().view(b1, n, b2, m)  # Z for every (sign, clip, text, word)
+        e = z.exp().mul_(word_mask)  # softmax numerators, padded words 0 (|Z| <= 1: no overflow)
+        denom = e.sum(-1).clamp_(min=torch.finfo(torch.float32).tiny)  # a text without words gives r = 0
+        r = (e * z).sum(-1).div_(denom)  # row sums of softmax_row(Z) * Z: (B1, n, B2)
+        ctx.save_for_backward(s, t, z, e, r, denom, clip_weight)
+        ctx.dtypes = (sign.dtype, text.dtype)
+        return torch.einsum("iaj,ia->ij", r, clip_weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, t, z, e, r, denom, clip_weight = ctx.saved_tensors
+        b1, n, b2, m = z.shape
+        with torch.autocast(z.device.type, enabled=False):  # backward() may be called under autocast
+            g_row = (grad.unsqueeze(1) * clip_weight.unsqueeze(2)).div_(denom)  # dL/dr / denom
+            # d r / d Z_b = P_b (1 + Z_b - r): the product rule plus the softmax's Jacobian
+            gz = (z - r.unsqueeze(-1)).add_(1.0).mul_(e).mul_(g_row.unsqueeze(-1))  # z itself kept
+            gz = gz.view(b1 * n, b2 * m).to(s.dtype)
+            g_sign = torch.mm(gz, t).view(b1, n, -1).to(ctx.dtypes[0])
+            g_text = torch.mm(gz.t(), s).view(b2, m, -1).to(ctx.dtypes[1])
+        return g_sign, g_text, None, None, None
+
+
+def _matmul_dtype(device: torch.device, matmul: str) -> torch.dtype:
+    if matmul not in MATMUL_MODES:
+        raise ValueError(f"unknown similarity matmul {matmul!r}; use one of {MATMUL_MODES}")
+    if matmul == "autocast" and torch.is_autocast_enabled(device.type):
+        return torch.get_autocast_dtype(device.type)
+    return torch.float32
+
+
 def fine_similarity(
-    sign: torch.Tensor, sign_mask: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor, chunk: int = 0
+    sign: torch.Tensor,
+    sign_mask: torch.Tensor,
+    text: torch.Tensor,
+    text_mask: torch.Tensor,
+    chunk: int = 0,
+    matmul: str = "autocast",
 ) -> torch.Tensor:
-    """m_ij for every sign i (B1, n, d) and text j (B2, m, d) -> (B1, B2). Inputs need not be normalised."""
+    """m_ij for every sign i (B1, n, d) and text j (B2, m, d) -> (B1, B2) float32. Inputs need not be
+    normalised."""
+    mm_dtype = _matmul_dtype(sign.device, matmul)
     with torch.autocast(sign.device.type, enabled=False):
         sign = F.normalize(sign.float(), dim=-1)
         text = F.normalize(text.float(), dim=-1)
-        sm = sign_mask.bool()
-        rows_per_sign = sm.sum(-1).clamp(min=1).float()  # (B1,)
-        step = text.shape[0] if chunk <= 0 else chunk
-        out = []
-        for j0 in range(0, text.shape[0], max(step, 1)):
-            t, tm = text[j0 : j0 + step], text_mask[j0 : j0 + step].bool()
-            z = torch.einsum("ind,jmd->ijnm", sign, t)  # (B1, B2c, n, m)
-            att = z.masked_fill(~tm[None, :, None, :], float("-inf")).softmax(-1)
-            zhat = (att * z).masked_fill(~tm[None, :, None, :], 0.0)
-            rows = zhat.sum(-1)  # (B1, B2c, n)
-            out.append((rows * sm[:, None, :]).sum(-1) / rows_per_sign[:, None])
+        valid = sign_mask.float()
+        clip_weight = valid / valid.sum(-1, keepdim=True).clamp(min=1)
+        words = text_mask.float()
+        step = max(text.shape[0] if chunk <= 0 else chunk, 1)
+        out = [
+            _FineSimilarity.apply(sign, text[j : j + step], clip_weight, words[j : j + step], mm_dtype)
+            for j in range(0, text.shape[0], step)
+        ]
         if not out:
             return sign.new_zeros(sign.shape[0], 0)
         return torch.cat(out, dim=1)
@@ -94,11 +146,14 @@ class SignTextSimilarity(nn.Module):
         window: int = 4,
         kind: str = "fine",
         chunk: int = 0,
+        matmul: str = "autocast",
     ):
         super().__init__()
         if kind not in ("fine", "coarse"):
             raise ValueError(f"unknown similarity {kind!r}; use 'fine' or 'coarse'")
-        self.kind, self.window, self.chunk = kind, window, chunk
+        if matmul not in MATMUL_MODES:
+            raise ValueError(f"unknown similarity matmul {matmul!r}; use one of {MATMUL_MODES}")
+        self.kind, self.window, self.chunk, self.matmul = kind, window, chunk, matmul
         self.sign_proj = mlp(sign_dim, embed_dim)
         self.text_proj = mlp(text_dim, embed_dim)
 
@@ -128,4 +183,4 @@ class SignTextSimilarity(nn.Module):
         """Similarity matrix M (B1, B2) of embedded signs and texts."""
         if self.kind == "coarse":
             return coarse_similarity(sign[:, 0], text[:, 0])
-        return fine_similarity(sign, sign_mask, text, text_mask, self.chunk)
+        return fine_similarity(sign, sign_mask, text, text_mask, self.chunk, self.matmul)
