@@ -146,9 +146,10 @@ class PretrainModel(nn.Module):
             tf, tm = self.text_encoder.encode(
                 [batch["texts"][i] for i in sel], [batch["text_langs"][i] for i in sel]
             )
-        sign, sign_mask = self.similarity.embed_sign(
-            f_se[idx], frame_mask[idx], None if cls is None else cls[idx]
-        )
+        # pool + project every sample, then keep the paired ones: the (B, T, D) frame features are not copied
+        sign, sign_mask = self.similarity.embed_sign(f_se, frame_mask, cls)
+        if len(idx) < b:
+            sign, sign_mask = sign[idx], sign_mask[idx]
         text, text_mask = self.similarity.embed_text(tf, tm)
         scale = self.logit_scale.clamp(max=math.log(self.cfg.loss.max_logit_scale)).exp()
         return sign_text_contrastive_loss(self.similarity.similarity, sign, sign_mask, text, text_mask, scale)
