@@ -10,7 +10,9 @@ achieved rate of each kind of work next to the best bf16 matmul rate of the same
 * the three speed-ups of the 3rd pass: float32 vs bf16 softmax, fused-bias oneDNN linear vs ``addmm``, dense
   vs factored first GCN layer (``mslu.models.embedding``);
 * the 4th pass: GCN LayerNorm per frame vs per node, attention core with its hand-written backward
-  (``mslu.models.cpu_attention``) vs autograd's.
+  (``mslu.models.cpu_attention``) vs autograd's;
+* the 5th pass: the fine-grained similarity psi_FSTS of a batch of 64 (``mslu.models.similarity``): autograd
+  of the step-by-step form in float32 vs the written-out backward, float32 and bf16 matmuls.
 
     taskset -c 0 .venv/bin/python benchmarks/cpu_kernels.py --threads 1
 """
@@ -175,6 +177,34 @@ def main() -> None:
     }
     times = alternate(pairs, args.reps)
     print(f"{'speed-ups of the 4th pass':58s} {'ms':>8s}")
+    for k in pairs:
+        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
+
+    from mslu.models.similarity import autograd_similarity, fine_similarity
+
+    sb, n_clips, n_words, d_e = 64, 28, 20, 512  # T = 112 frames pooled by s = 4; 20 text tokens
+    sign, text = torch.randn(sb, n_clips, d_e), torch.randn(sb, n_words, d_e)
+    clip_mask = torch.arange(n_clips)[None] < torch.randint(8, n_clips + 1, (sb,))[:, None]
+    word_mask = torch.arange(n_words)[None] < torch.randint(4, n_words + 1, (sb,))[:, None]
+
+    def similarity(ctx_factory, autocast: bool) -> Callable[[], None]:
+        s_, t_ = sign.clone().requires_grad_(), text.clone().requires_grad_()
+
+        def run() -> None:
+            with ctx_factory(), torch.autocast("cpu", dtype=bf, enabled=autocast):
+                sim = fine_similarity(s_, clip_mask, t_, word_mask)
+            sim.sum().backward()
+
+        return run
+
+    pairs = {
+        f"fine similarity fwd+bwd ({sb} x {sb} pairs, {n_clips} x {n_words}): autograd": similarity(
+            autograd_similarity, False),
+        "    written-out backward, float32 matmuls": similarity(nullcontext, False),
+        "    written-out backward, bf16 matmuls (mslu under autocast)": similarity(nullcontext, True),
+    }
+    times = alternate(pairs, max(3, args.reps // 4))
+    print(f"{'speed-ups of the 5th pass':58s} {'ms':>8s}")
     for k in pairs:
         print(f"  {k:56s} {times[k] * 1e3:8.2f}")
 

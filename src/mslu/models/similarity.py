@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mslu.models.switch import Switch
+
 
 def mlp(in_dim: int, out_dim: int) -> nn.Sequential:
     """Two-layer projector."""
@@ -89,6 +91,24 @@ class _FineSimilarity(torch.autograd.Function):
         return g_sign, g_text, None, None, None
 
 
+def _fine_similarity_autograd(sign, text, clip_weight, word_mask, mm_dtype):
+    """The same m_ij as :class:`_FineSimilarity`, step by step with autograd (reference for tests and
+    benchmarks: :func:`autograd_similarity`)."""
+    z = torch.einsum("iad,jbd->iajb", sign.to(mm_dtype), text.to(mm_dtype)).float()
+    pad = word_mask[None, None] == 0
+    att = z.masked_fill(pad, float("-inf")).softmax(-1).nan_to_num(0.0)
+    r = (att * z).sum(-1)
+    return torch.einsum("iaj,ia->ij", r, clip_weight)
+
+
+_written_backward = Switch()
+
+
+def autograd_similarity():
+    """Differentiate the fine-grained similarity with autograd instead of the written-out backward."""
+    return _written_backward.off()
+
+
 def _matmul_dtype(device: torch.device, matmul: str) -> torch.dtype:
     if matmul not in MATMUL_MODES:
         raise ValueError(f"unknown similarity matmul {matmul!r}; use one of {MATMUL_MODES}")
@@ -115,8 +135,9 @@ def fine_similarity(
         clip_weight = valid / valid.sum(-1, keepdim=True).clamp(min=1)
         words = text_mask.float()
         step = max(text.shape[0] if chunk <= 0 else chunk, 1)
+        fn = _FineSimilarity.apply if _written_backward.on else _fine_similarity_autograd
         out = [
-            _FineSimilarity.apply(sign, text[j : j + step], clip_weight, words[j : j + step], mm_dtype)
+            fn(sign, text[j : j + step], clip_weight, words[j : j + step], mm_dtype)
             for j in range(0, text.shape[0], step)
         ]
         if not out:
