@@ -175,3 +175,17 @@ def test_packaged_minilm_text_encoder():
     )
     enc.train()
     assert not enc.training and not enc.model.training
+
+
+def test_similarity_matmul_setting_reaches_the_similarity(tiny_text_encoder):
+    """``loss.similarity_matmul``: under bf16 autocast, "float32" keeps Z's matmuls in fp32 and the default
+    runs them in bf16 (close, not equal, on the same encoder output); an unknown value is refused."""
+    batch = _batch()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        sim32 = _model(tiny_text_encoder, similarity_matmul="float32").eval()(batch)["similarity"]
+        sim16 = _model(tiny_text_encoder).eval()(batch)["similarity"]
+    assert sim32.dtype == sim16.dtype == torch.float32
+    assert (sim32 - sim16).abs().max() > 0
+    torch.testing.assert_close(sim16, sim32, atol=2e-2, rtol=0)
+    with pytest.raises(ValueError, match="similarity matmul"):
+        _model(tiny_text_encoder, similarity_matmul="fp8")

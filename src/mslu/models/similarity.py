@@ -109,10 +109,14 @@ def autograd_similarity():
     return _written_backward.off()
 
 
-def _matmul_dtype(device: torch.device, matmul: str) -> torch.dtype:
+def _check_matmul(matmul: str) -> str:
     if matmul not in MATMUL_MODES:
         raise ValueError(f"unknown similarity matmul {matmul!r}; use one of {MATMUL_MODES}")
-    if matmul == "autocast" and torch.is_autocast_enabled(device.type):
+    return matmul
+
+
+def _matmul_dtype(device: torch.device, matmul: str) -> torch.dtype:
+    if _check_matmul(matmul) == "autocast" and torch.is_autocast_enabled(device.type):
         return torch.get_autocast_dtype(device.type)
     return torch.float32
 
@@ -172,9 +176,7 @@ class SignTextSimilarity(nn.Module):
         super().__init__()
         if kind not in ("fine", "coarse"):
             raise ValueError(f"unknown similarity {kind!r}; use 'fine' or 'coarse'")
-        if matmul not in MATMUL_MODES:
-            raise ValueError(f"unknown similarity matmul {matmul!r}; use one of {MATMUL_MODES}")
-        self.kind, self.window, self.chunk, self.matmul = kind, window, chunk, matmul
+        self.kind, self.window, self.chunk, self.matmul = kind, window, chunk, _check_matmul(matmul)
         self.sign_proj = mlp(sign_dim, embed_dim)
         self.text_proj = mlp(text_dim, embed_dim)
 
