@@ -27,7 +27,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pretrain_step import PEAK_SHAPES, SMALL_CONFIG, MatmulPeak, build_corpus  # noqa: E402
+from pretrain_step import (  # noqa: E402
+    PEAK_SHAPES,
+    SMALL_CONFIG,
+    MatmulPeak,
+    bench_overrides,
+    build_corpus,
+    nominal_flops,
+)
 
 
 def switches() -> dict:
@@ -78,10 +85,6 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from mslu.models.cpu_linear import plain_linear
-    from mslu.models.embedding import factored_graph_conv
     from mslu.training.config import load_config
     from mslu.training.pretrain import PretrainTrainer
 
@@ -92,9 +95,8 @@ def main() -> None:
     runs = []
     for i, (name, overrides, offs) in enumerate(variants):
         cfg = load_config(args.config, [
-            f"data.corpus={corpus}", f"run.out={tmp.name}/run{i}", "run.device=cpu", "run.progress=false",
-            "run.tensorboard=false", "data.text_cache=true", "data.text_cache_dir=null",
-            *([f"data.batch_size={args.batch}"] if args.batch else []), *args.set, *overrides])
+            "run.device=cpu", *bench_overrides(str(corpus), f"{tmp.name}/run{i}", args.batch), *args.set,
+            *overrides])
         trainer = PretrainTrainer(cfg)
         loader = iter(trainer._loader())
         batches = [next(loader) for _ in range(args.steps)]
@@ -107,11 +109,7 @@ def main() -> None:
 
         for b in batches:  # warm-up: kernels are set up once per shape
             step(b)
-        flops = 0
-        for b in batches:
-            with FlopCounterMode(display=False) as fc, factored_graph_conv(), plain_linear():
-                trainer.train_step([b])
-            flops += fc.get_total_flops()
+        flops = sum(nominal_flops(trainer, b) for b in batches)
         runs.append({"name": name, "step": step, "batches": batches, "flops": flops / len(batches),
                      "times": []})
 

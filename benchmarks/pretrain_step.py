@@ -79,6 +79,27 @@ def build_corpus(root: Path, num_samples: int, seed: int):
     return Corpus(root)
 
 
+def bench_overrides(corpus: str, out: str, batch: int | None) -> list[str]:
+    """Trainer config overrides every step benchmark uses: its corpus and output folder, quiet runs, the
+    text-feature cache in memory, and ``batch`` (None: the config's)."""
+    return [f"data.corpus={corpus}", f"run.out={out}", "run.progress=false", "run.tensorboard=false",
+            "data.text_cache=true", "data.text_cache_dir=null",
+            *([f"data.batch_size={batch}"] if batch else [])]
+
+
+def nominal_flops(trainer, batch: dict) -> int:
+    """Model FLOPs of one training step on ``batch`` (the step is taken): the factored GCN and plain
+    ``F.linear`` (the counter does not see oneDNN's linear); the dense GCN kernel's zeros are not counted."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mslu.models.cpu_linear import plain_linear
+    from mslu.models.embedding import factored_graph_conv
+
+    with FlopCounterMode(display=False) as fc, factored_graph_conv(), plain_linear():
+        trainer.train_step([batch])
+    return fc.get_total_flops()
+
+
 def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated() / 2**20
@@ -125,10 +146,8 @@ def main() -> None:
 
     config = args.config or (str(SMALL_CONFIG) if args.preset == "small" else None)
     cfg = load_config(config, [
-        f"model.preset={args.preset}", f"data.corpus={corpus_root}", f"run.out={tmp.name}/run",
-        f"run.precision={args.precision}", f"run.device={args.device}", "run.progress=false",
-        "run.tensorboard=false", "data.text_cache=true", "data.text_cache_dir=null",
-        *([f"data.batch_size={args.batch}"] if args.batch else []),
+        f"model.preset={args.preset}", f"run.precision={args.precision}", f"run.device={args.device}",
+        *bench_overrides(corpus_root, f"{tmp.name}/run", args.batch),
         *([f"data.pad_to_multiple={args.pad_to_multiple}"] if args.pad_to_multiple else []), *args.set])
     args.batch = int(cfg["data"]["batch_size"])
     args.pad_to_multiple = int(cfg["data"].get("pad_to_multiple", 1))
@@ -156,18 +175,8 @@ def main() -> None:
     for b in batches:
         trainer.train_step([b])
 
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from mslu.models.cpu_linear import plain_linear
-    from mslu.models.embedding import factored_graph_conv
-
     timed_batches = batches[args.warmup :]
-    flops = []
-    for b in timed_batches:  # model FLOPs of each timed batch (a counted step is not timed)
-        # nominal model FLOPs: the factored GCN, and plain F.linear (the counter does not see oneDNN's linear)
-        with FlopCounterMode(display=False) as fc, factored_graph_conv(), plain_linear():
-            trainer.train_step([b])
-        flops.append(fc.get_total_flops())
+    flops = [nominal_flops(trainer, b) for b in timed_batches]  # a counted step is not timed
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
