@@ -135,7 +135,7 @@ def main() -> None:
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
     peak = MatmulPeak(device, dtype, PEAK_SHAPES["cuda" if device.type == "cuda" else "cpu"])
 
-    from mslu.training.batching import BucketBatchSampler, padding_fraction
+    from mslu.data.batching import BucketBatchSampler, padding_fraction
     from mslu.training.config import load_config
     from mslu.training.pretrain import PretrainTrainer
 

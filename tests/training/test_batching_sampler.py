@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mslu.training.batching import BucketBatchSampler, collate_pose_text, padding_fraction
+from mslu.data.batching import BucketBatchSampler, collate_pose_text, padding_fraction
 
 
 def _lengths(n=1000, seed=0):

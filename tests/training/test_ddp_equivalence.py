@@ -46,7 +46,7 @@ def _model():
 
 
 def _batch(idx):
-    from mslu.training.batching import collate_pose_text
+    from mslu.data.batching import collate_pose_text
 
     lengths, items, mask, feats, tmask = _global_batch()
     b = collate_pose_text([items[i] for i in idx])
@@ -67,7 +67,7 @@ def _worker(rank, port, out_dir):
     try:
         from torch.nn.parallel import DistributedDataParallel
 
-        from mslu.training.batching import BucketBatchSampler
+        from mslu.data.batching import BucketBatchSampler
 
         lengths = _global_batch()[0]
         sampler = BucketBatchSampler(lengths, GLOBAL_BATCH, seed=3, rank=rank, world_size=WORLD)

@@ -6,7 +6,7 @@ import csv
 import numpy as np
 import torch
 
-from mslu.training.batching import collate_pose_text
+from mslu.data.batching import collate_pose_text
 from mslu.training.data import PoseTextDataset
 
 CLASSES = 12

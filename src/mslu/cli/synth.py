@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import time
+from pathlib import Path
 
-log = logging.getLogger(__name__)
+from mslu.data.synth import BENCHMARK_KINDS, SynthConfig
+from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
 
 
 def register(subparsers) -> None:
@@ -41,56 +41,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _write(root, ids: list[str], make, shard_size: int) -> None:
-    """Write the samples ``make(indices)`` for the ``ids`` not yet in the corpus at ``root``."""
-    from mslu.data.corpus import CorpusWriter
-
-    t0 = time.perf_counter()
-    with CorpusWriter(root, shard_size=shard_size) as w:
-        todo = [i for i, sid in enumerate(ids) if sid not in w]
-        for sample in make(todo):
-            w.add(sample)
-    report = w.report
-    log.info("%s: %d written, %d already there, %d skipped (%.1f s)", root, report.written,
-             len(ids) - len(todo), len(report.skipped), time.perf_counter() - t0)  # fmt: skip
-    for sid, problem in report.skipped[:10]:
-        log.warning("skipped %s: %s", sid, problem)
-
-
-def _chunk(job) -> list:
-    from mslu.data.synth import make_samples
-
-    cfg, indices = job
-    return list(make_samples(cfg, indices))
-
-
-def _parallel(cfg, todo: list[int], workers: int):
-    """Samples ``todo`` of the stream of ``cfg``, in order, made by ``workers`` processes."""
-    from mslu.data.synth import make_samples
-
-    if workers <= 1 or len(todo) < 256:
-        yield from make_samples(cfg, todo)
-        return
-    import multiprocessing as mp
-
-    step = 256
-    jobs = ((cfg, todo[k : k + step]) for k in range(0, len(todo), step))
-    with mp.get_context("spawn").Pool(workers) as pool:
-        for samples in pool.imap(_chunk, jobs):
-            yield from samples
-
-
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from mslu.data.synth import (
-        BENCHMARK_KINDS,
-        SynthConfig,
-        benchmark_sample_id,
-        make_benchmark_samples,
-        sample_id,
-    )
-
     cfg = SynthConfig(
         seed=args.seed,
         num_samples=args.num_samples,
@@ -105,19 +56,11 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
     )
     out = Path(args.out)
-    ids = [sample_id(cfg, i) for i in range(cfg.num_samples)]
-    _write(out, ids, lambda todo: _parallel(cfg, todo, args.workers), args.shard_size)
+    write_pretraining_corpus(out, cfg, workers=args.workers, shard_size=args.shard_size)
     if args.benchmarks:
         sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))
         for lang in cfg.languages:
             for kind in BENCHMARK_KINDS:
-                plan = [(split, i) for split, n in sizes.items() for i in range(n)]
-                ids = [benchmark_sample_id(kind, lang, split, i, args.seed) for split, i in plan]
-
-                def make(todo, kind=kind, lang=lang, plan=plan):
-                    for split in sizes:
-                        idx = [plan[j][1] for j in todo if plan[j][0] == split]
-                        yield from make_benchmark_samples(kind, lang, split, idx, args.seed, cfg)
-
-                _write(out / "benchmarks" / f"{kind}-{lang}", ids, make, args.shard_size)
+                write_benchmark(out / "benchmarks" / f"{kind}-{lang}", kind, lang, sizes, args.seed, cfg,
+                                args.shard_size)  # fmt: skip
     return 0

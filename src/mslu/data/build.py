@@ -1,7 +1,6 @@
 """Build a pre-training corpus (e.g. SL-1.5M, paper Sec. III-A) from a YAML recipe.
 
 Recipe (see ``configs/corpus/sl1.5m.yaml``)::
-
     name: SL-1.5M
     shard_size: 4096
     include_splits: [train]      # splits that enter the corpus (default: train only)
@@ -46,6 +45,7 @@ from typing import Any
 
 import yaml
 
+from mslu.data.corpus import Corpus, CorpusWriter
 from mslu.data.datasets import get_ingestor
 from mslu.data.datasets.base import OFFICIAL_SPLITS, DatasetIngestor, canonical_split
 
@@ -175,7 +175,6 @@ def _export_benchmarks(out_dir: Path, found: dict[str, tuple[str, dict[str, list
 
 def _corpus_stats(out_dir: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Per-source statistics of everything in the corpus (so they stay right across resumed runs)."""
-    from mslu.data.corpus import Corpus
 
     meta = Corpus(out_dir).metadata.to_pydict()
     stats: dict[str, dict[str, Any]] = {}
@@ -201,7 +200,6 @@ def _corpus_stats(out_dir: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
 
 def build_corpus(recipe_path: str | Path | dict, out_dir: str | Path) -> dict[str, Any]:
     """Build (or resume) the corpus of a recipe in ``out_dir``; returns what it writes to stats.json."""
-    from mslu.data.corpus import CorpusWriter
 
     recipe = parse_recipe(recipe_path)
     out_dir = Path(out_dir)

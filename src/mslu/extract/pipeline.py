@@ -29,7 +29,10 @@ import numpy as np
 
 from mslu.extract.base import Estimator
 from mslu.extract.hand_refine import load_hands, refine_hands
+from mslu.extract.mediapipe_backend import MediaPipeHolistic
+from mslu.extract.rtmlib_backend import RTMLibWholeBody
 from mslu.extract.video import VIDEO_EXTENSIONS, VideoError, VideoReader
+from mslu.pose.io import write_pose
 from mslu.pose.sequence import PoseSequence
 
 log = logging.getLogger(__name__)
@@ -68,12 +71,8 @@ class ExtractReport:
 def make_estimator(cfg: ExtractConfig) -> Estimator:
     """The estimator a config describes."""
     if cfg.backend == "mediapipe":
-        from mslu.extract.mediapipe_backend import MediaPipeHolistic
-
         return MediaPipeHolistic(cfg.model_complexity, cfg.refine_face_landmarks, cfg.world)
     if cfg.backend == "rtmlib":
-        from mslu.extract.rtmlib_backend import RTMLibWholeBody
-
         return RTMLibWholeBody(cfg.det_model, cfg.pose_model, pose_input_size=tuple(cfg.pose_input_size),
                                device=cfg.device)
     raise ValueError(f"unknown backend {cfg.backend!r}; choose from {BACKENDS}")
@@ -154,7 +153,6 @@ def extract_video(video: str | Path, estimator: Estimator, max_side: int = 0) ->
 
 def write_atomic(seq: PoseSequence, path: Path) -> None:
     """Write ``seq`` to ``path`` through a temporary file renamed into place when complete."""
-    from mslu.pose.io import write_pose
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.pose")

@@ -6,7 +6,7 @@ model-selection metric and whether higher is better. Fine-tuning: :func:`mslu.tr
 
 from mslu.tasks.base import Task, TaskModel
 from mslu.tasks.cslr import CSLRModel, CSLRTask
-from mslu.tasks.data import DownstreamDataset, sample_frame_indices, split_view, uniform_indices
+from mslu.tasks.dataset import DownstreamDataset, sample_frame_indices, split_view, uniform_indices
 from mslu.tasks.islr import ISLRModel, ISLRTask
 from mslu.tasks.retrieval import RetrievalModel, RetrievalTask
 from mslu.tasks.slt import SLTModel, SLTTask

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from mslu.tasks.data import DownstreamDataset
-from mslu.training.batching import collate_pose_text
+from mslu.data.batching import collate_pose_text
+from mslu.pose.normalize import normalize_for_model
+from mslu.tasks.dataset import DownstreamDataset
 
 
 class TaskModel(nn.Module):
@@ -102,7 +103,6 @@ class Task:
     # ---- helpers ----
     def single_batch(self, pose: np.ndarray, device: torch.device, train: bool = False) -> dict[str, Any]:
         """A one-item batch for :meth:`predict`, sampled/normalised like the test data."""
-        from mslu.pose.normalize import normalize_for_model
 
         ds = self.dataset(_OnePose(pose), train=False)
         idx = ds.frame_indices(0, pose.shape[0])

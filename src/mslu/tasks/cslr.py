@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mslu.decoding import ctc_greedy_decode, ctc_prefix_beam_search
+from mslu.evaluation import clean_glosses, wer_report, write_ctm, write_stm
 from mslu.tasks.base import Task, TaskModel, to_device
 
 BLANK = "<blank>"
@@ -188,7 +190,6 @@ class CSLRTask(Task):
         self, log_probs: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[list[list[str]], list[list[str]]]:
         """Beam-search and greedy gloss sequences of a batch."""
-        from mslu.decoding import ctc_greedy_decode, ctc_prefix_beam_search
 
         lp, lens = log_probs.detach().cpu(), lengths.cpu().tolist()
         beams = ctc_prefix_beam_search(
@@ -200,8 +201,6 @@ class CSLRTask(Task):
 
     @torch.no_grad()
     def evaluate(self, model, loader, device, split="test"):
-        from mslu.evaluation import wer_report
-
         model.eval()
         preds = []
         for batch in loader:
@@ -218,8 +217,6 @@ class CSLRTask(Task):
         return metrics, preds
 
     def write_extra(self, directory: Path, split: str, predictions: list[dict[str, Any]]) -> None:
-        from mslu.evaluation import clean_glosses, write_ctm, write_stm
-
         dataset = self.data_cfg.get("dataset")
         ids = [p["id"] for p in predictions]
         write_stm(directory / f"{split}.stm", ids, [p["ref"] for p in predictions])

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mslu.evaluation import topk_accuracy
 from mslu.tasks.base import Task, TaskModel, to_device
-from mslu.tasks.data import DownstreamDataset
+from mslu.tasks.dataset import DownstreamDataset
 
 
 class ISLRModel(TaskModel):
@@ -111,8 +112,6 @@ class ISLRTask(Task):
 
     @torch.no_grad()
     def evaluate(self, model, loader, device, split="test"):
-        from mslu.evaluation import topk_accuracy
-
         model.eval()
         scores, labels, preds = [], [], []
         for batch in loader:

@@ -24,8 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from mslu.evaluation import retrieval_metrics
+from mslu.models import TextEncoder
 from mslu.models.losses import sign_text_contrastive_loss
+from mslu.models.pretrain import load_similarity
 from mslu.models.similarity import SignTextSimilarity
+from mslu.models.text_encoder import resolve_text_model
 from mslu.tasks.base import Task, TaskModel, to_device
 
 log = logging.getLogger(__name__)
@@ -90,8 +94,6 @@ class RetrievalTask(Task):
     def text_encoder(self):
         """The frozen psi_TE (loaded lazily from ``model.head.text``)."""
         if self._text_encoder is None:
-            from mslu.models import TextEncoder
-
             t = dict(self.defaults["model"]["head"]["text"], **(self.head_cfg.get("text") or {}))
             self._text_encoder = TextEncoder(t["name_or_path"], int(t["max_length"]), bool(t["lang_token"]))
         return self._text_encoder
@@ -109,7 +111,6 @@ class RetrievalTask(Task):
     def pretrained_similarity(self) -> tuple[dict, dict[str, torch.Tensor]] | None:
         """The exported psi_FSTS of the pre-trained encoder directory (``model.encoder``), or None for scratch
         runs, ``model.init_similarity: false`` or a directory without the export."""
-        from mslu.models.pretrain import load_similarity
 
         m = self.cfg.get("model", {}) or {}
         path = m.get("encoder")
@@ -154,7 +155,6 @@ class RetrievalTask(Task):
 
     def _check_text_encoder(self, sc: dict) -> None:
         """The exported projectors only fit the text encoder (and Eq. 2 layout) they were trained with."""
-        from mslu.models.text_encoder import resolve_text_model
 
         t = dict(self.defaults["model"]["head"]["text"], **(self.head_cfg.get("text") or {}))
         if self.text_encoder.hidden_size != sc["text_dim"]:
@@ -207,8 +207,6 @@ class RetrievalTask(Task):
 
     @torch.no_grad()
     def evaluate(self, model, loader, device, split="test"):
-        from mslu.evaluation import retrieval_metrics
-
         sign, text, ids, sentences = self.embed_all(model, loader, device)
         sim = self.similarity_matrix(model, sign, text)
         metrics = retrieval_metrics(sim.numpy(), sentences)

@@ -1,7 +1,7 @@
 """GF-SLT (paper Sec. IV-B): psi_SE + MLP projector + randomly initialised 3-block transformer decoder.
 
 Teacher forcing with cross-entropy (optional label smoothing); inference with our batched beam search
-(4 beams, length penalty, max length; :mod:`mslu.tasks.beam_search`); ``head.dev_beam_size`` may use
+(4 beams, length penalty, max length; :mod:`mslu.decoding.beam_search`); ``head.dev_beam_size`` may use
 fewer beams (1 = greedy) for the per-epoch dev evaluation. The tokenizer is trained on the
 training sentences (word level for German / English, character level for Chinese) or any local HF tokenizer
 (``model.head.tokenizer``), and saved with the model. Metrics: BLEU-1..4 and ROUGE-L
@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mslu.decoding.beam_search import beam_search
+from mslu.evaluation import translation_metrics
 from mslu.tasks.base import Task, TaskModel, to_device
-from mslu.tasks.beam_search import beam_search
 from mslu.tasks.tokenizer import TextTokenizer
 
 
@@ -201,8 +202,6 @@ class SLTTask(Task):
 
     @torch.no_grad()
     def evaluate(self, model, loader, device, split="test"):
-        from mslu.evaluation import translation_metrics
-
         model.eval()
         preds = []
         beam = self.head_cfg.get("dev_beam_size") if split == "dev" else None

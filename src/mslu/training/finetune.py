@@ -33,7 +33,7 @@ import yaml
 from torch.utils.data import DataLoader
 
 from mslu.training import host_memory
-from mslu.training.batching import BucketBatchSampler
+from mslu.data.batching import BucketBatchSampler
 from mslu.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -252,7 +252,7 @@ class FineTuner:
         scratch: bool | None = None,
     ):
         from mslu.tasks import get_task
-        from mslu.tasks.data import split_view
+        from mslu.tasks.dataset import split_view
 
         self.cfg = cfg
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
@@ -499,7 +499,7 @@ def evaluate_run(
     run_dir: str | Path, split: str = "test", corpus: Any = None, device: str = "auto"
 ) -> dict[str, Any]:
     """Evaluate the fine-tuned model of ``run_dir`` on ``split`` of its configured corpus."""
-    from mslu.tasks.data import split_view
+    from mslu.tasks.dataset import split_view
 
     task, model = load_model(run_dir, resolve_device(device))
     d = task.cfg["data"]

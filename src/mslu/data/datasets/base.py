@@ -26,6 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mslu.data.schema import Sample
+from mslu.data.templates import template_sentence
+from mslu.pose.io import read_pose
+from mslu.pose.mapping import to_sl79
+from mslu.pose.normalize import to_frame_units
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +145,6 @@ class DatasetIngestor(ABC):
         if not self.paired:
             return None
         if self.isolated:
-            from mslu.data.templates import template_sentence
-
             word = ann.text if ann.text else (ann.gloss[0] if ann.gloss else "")
             return template_sentence(word, self.text_language)
         return ann.text
@@ -272,9 +274,6 @@ def load_pose_frames(path: Path) -> LoadedPose:
 
     Any failure is raised as :class:`PoseUnavailable` naming the file.
     """
-    from mslu.pose.io import read_pose
-    from mslu.pose.mapping import to_sl79
-    from mslu.pose.normalize import to_frame_units
 
     try:
         seq = read_pose(path)

@@ -17,6 +17,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from mslu.data.corpus import Corpus
+from mslu.data.stats import render_stats_markdown, write_stats
+from mslu.data.synth import SynthConfig
+from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
+from mslu.demo.report import render_islr_example, retrieval_examples, write_report
+from mslu.training.config import load_config
+from mslu.training.finetune import run_finetune
+from mslu.training.pretrain import run_pretrain
+
 log = logging.getLogger(__name__)
 
 # SL-RT on English: the offline MiniLM text encoder maps most Chinese characters to [UNK] (mBART for zh)
@@ -90,29 +101,12 @@ class Stopwatch:
 
 def _synth(cfg: DemoConfig, data: Path) -> Path:
     """Pre-training corpus (all three languages) and the four benchmarks the demo uses."""
-    from mslu.cli.synth import _write
-    from mslu.data.synth import (
-        SynthConfig,
-        benchmark_sample_id,
-        make_benchmark_samples,
-        make_samples,
-        sample_id,
-    )
-
     sc = SynthConfig(seed=cfg.seed, num_samples=cfg.scaled(cfg.pretrain_samples), vocab_size=cfg.vocab_size)
-    ids = [sample_id(sc, i) for i in range(sc.num_samples)]
-    _write(data, ids, lambda todo: make_samples(sc, todo), 4096)
+    write_pretraining_corpus(data, sc)
     for task in cfg.tasks:
         lang = TASK_LANGUAGE[task]
-        plan = [(split, i) for split, n in zip(("train", "dev", "test"), cfg.sizes(task)) for i in range(n)]
-        ids = [benchmark_sample_id(task, lang, split, i, cfg.seed) for split, i in plan]
-
-        def make(todo, task=task, lang=lang, plan=plan):
-            for split in ("train", "dev", "test"):
-                idx = [plan[j][1] for j in todo if plan[j][0] == split]
-                yield from make_benchmark_samples(task, lang, split, idx, cfg.seed, sc)
-
-        _write(data / "benchmarks" / f"{task}-{lang}", ids, make, 4096)
+        sizes = dict(zip(("train", "dev", "test"), cfg.sizes(task), strict=True))
+        write_benchmark(data / "benchmarks" / f"{task}-{lang}", task, lang, sizes, cfg.seed, sc)
     return data
 
 
@@ -130,8 +124,6 @@ def task_config(task: str) -> Path:
 
 def pretrain_config(cfg: DemoConfig, corpus: Path, out: Path) -> dict[str, Any]:
     """``configs/pretrain/synthetic_small.yaml`` with the demo's corpus, epochs, seed and output."""
-    from mslu.training.config import load_config
-
     c = load_config(configs_dir() / "pretrain" / "synthetic_small.yaml")
     c["data"].update(corpus=str(corpus))
     c["optim"].update(epochs=cfg.scaled(cfg.pretrain_epochs))
@@ -146,9 +138,6 @@ def _stage(n: int, total: int, text: str, sw: Stopwatch) -> None:
 
 def run_demo(cfg: DemoConfig) -> Path:
     """Run the main job into ``cfg.out``; returns the path of ``report.md``."""
-    import torch
-
-    from mslu.training.pretrain import run_pretrain
 
     torch.set_num_threads(cfg.num_threads())
     load_start = _load()
@@ -227,8 +216,6 @@ def run_demo(cfg: DemoConfig) -> Path:
         "results": results,
         "seconds": {**sw.marks},
     }
-    from mslu.report import write_report
-
     extras = _extras(cfg, out, data)
     summary["seconds"]["total"] = sw.total
     summary["load_average"] = {"start": load_start, "end": _load()}
@@ -243,9 +230,6 @@ def _finetune_job(
     job: tuple, threads: int, progress: bool, worker: bool = False
 ) -> tuple[str, str, dict, float]:
     """One fine-tuning run (in this process or a worker): ``(task, init, metrics, seconds)``."""
-    import torch
-
-    from mslu.training.finetune import run_finetune
 
     task, init, run_dir, encoder_dir, overrides = job
     torch.set_num_threads(threads)
@@ -267,8 +251,6 @@ def _finetune_job(
 
 def _extras(cfg: DemoConfig, out: Path, data: Path) -> list[str]:
     """Retrieval examples and a rendered ISLR test clip (sections of the report); failures are logged."""
-    from mslu.report import render_islr_example, retrieval_examples
-
     extras = [_corpus_stats(out, data)]
     for name, fn in (("retrieval", retrieval_examples), ("islr", render_islr_example)):
         if name not in cfg.tasks:
@@ -282,8 +264,6 @@ def _extras(cfg: DemoConfig, out: Path, data: Path) -> list[str]:
 
 def _corpus_stats(out: Path, data: Path) -> str:
     """Tab. I / Tab. II / Fig. 3 of the synthetic pre-training corpus (also in ``<out>/corpus_stats/``)."""
-    from mslu.data.corpus import Corpus
-    from mslu.data.stats import render_stats_markdown, write_stats
 
     stats = write_stats(Corpus(data), out / "corpus_stats", title="the synthetic pre-training corpus")
     body = render_stats_markdown(stats, "the synthetic pre-training corpus")

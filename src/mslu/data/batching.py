@@ -17,6 +17,18 @@ import torch
 from torch.utils.data import Sampler
 
 
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _rank() -> int:
+    return torch.distributed.get_rank() if _distributed() else 0
+
+
+def _world_size() -> int:
+    return torch.distributed.get_world_size() if _distributed() else 1
+
+
 class BucketBatchSampler(Sampler[list[int]]):
     """Yields this rank's list of indices for every global batch of the epoch.
 
@@ -44,13 +56,11 @@ class BucketBatchSampler(Sampler[list[int]]):
         rank: int | None = None,
         world_size: int | None = None,
     ):
-        from mslu.training.distributed import get_rank, get_world_size
-
         self.lengths = np.asarray(lengths, dtype=np.int64)
         if max_length is not None:
             self.lengths = np.minimum(self.lengths, max_length)
-        self.world_size = get_world_size() if world_size is None else int(world_size)
-        self.rank = get_rank() if rank is None else int(rank)
+        self.world_size = _world_size() if world_size is None else int(world_size)
+        self.rank = _rank() if rank is None else int(rank)
         if batch_size % self.world_size:
             raise ValueError(f"global batch {batch_size} is not divisible by world size {self.world_size}")
         if len(self.lengths) == 0:

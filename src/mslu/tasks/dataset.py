@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
+from mslu.pose.normalize import normalize_for_model
+
 
 def split_view(corpus: Any, split: str, benchmark: str | None = None, split_dir: str | Path | None = None):
     """The samples of ``split``: from ``split_dir/<split>.txt`` (or ``<corpus>/benchmarks/<benchmark>/``)
@@ -147,8 +149,6 @@ class DownstreamDataset(Dataset):
         return uniform_indices(length, self.max_frames, self.train, rng, self.temporal_scale)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from mslu.pose.normalize import normalize_for_model
-
         pose = np.asarray(self.corpus.pose(index))
         pose = pose[self.frame_indices(index, pose.shape[0])]
         try:

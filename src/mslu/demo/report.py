@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from mslu.data.corpus import Corpus
+from mslu.pose.layouts import SL79
+from mslu.pose.render import render_frames, save_frames
+from mslu.pose.sequence import PoseSequence
 
 # task -> (paper table, main metric, higher is better)
 MAIN_METRIC = {
@@ -77,7 +85,6 @@ def margin(task: str, runs: dict[str, dict], split: str = "test") -> float | Non
 
 def chance_level(task: str, out: Path) -> str:
     """What guessing (ISLR, SL-RT) or an empty output (CSLR: WER 100; GF-SLT: BLEU-4 0) scores."""
-    import json
 
     if task == "cslr":
         return "100.00 (no output)"
@@ -221,8 +228,6 @@ def write_report(out: Path, summary: dict[str, Any], extras: list[str] | None = 
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    import json
-
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -268,14 +273,8 @@ def retrieval_examples(out: Path, data: Path | None = None, num_queries: int = 3
 def render_islr_example(out: Path, data: Path, index: int = 0) -> str:
     """Render test clip ``index`` of the ISLR benchmark (PNG grid + GIF, :mod:`mslu.pose.render`) with the
     top-1 predictions of the pre-trained and scratch models; returns the markdown section."""
-    import json
 
-    import numpy as np
 
-    from mslu.data.corpus import Corpus
-    from mslu.pose.layouts import SL79
-    from mslu.pose.render import render_frames, save_frames
-    from mslu.pose.sequence import PoseSequence
 
     out = Path(out)
     preds = {init: _read_jsonl(out / "finetune" / f"islr_{init}" / "predictions.jsonl")
