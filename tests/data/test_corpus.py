@@ -12,7 +12,6 @@ import pyarrow.ipc as ipc
 import pytest
 
 from mslu.cli import main as cli_main
-from mslu.data import corpus as corpus_mod
 from mslu.data.corpus import (
     MANIFEST,
     SCHEMA,
@@ -22,6 +21,8 @@ from mslu.data.corpus import (
     validate_corpus,
     write_corpus,
 )
+from mslu.data.corpus import format as corpus_format
+from mslu.data.corpus import writer as corpus_writer
 from mslu.data.schema import Sample, SampleError
 
 
@@ -171,7 +172,7 @@ def test_killed_build_leaves_temp_and_orphan_shard(tmp_path, samples, monkeypatc
         CorpusWriter(root)
     w._unlock()  # the OS releases the lock of a killed process
     # a crash between the shard rename and the manifest update: an unlisted, complete shard file
-    real = corpus_mod._atomic_write_text
+    real = corpus_writer.atomic_write_text
 
     def fail_manifest(path, text):
         raise OSError("disk full")
@@ -179,11 +180,11 @@ def test_killed_build_leaves_temp_and_orphan_shard(tmp_path, samples, monkeypatc
     w2 = CorpusWriter(root, shard_size=4)
     for s in samples[8:11]:
         w2.add(s)
-    monkeypatch.setattr(corpus_mod, "_atomic_write_text", fail_manifest)
+    monkeypatch.setattr(corpus_writer, "atomic_write_text", fail_manifest)
     with pytest.raises(OSError):
         w2.add(samples[11])  # fills the shard, shard file renamed, manifest update fails
     w2._unlock()
-    monkeypatch.setattr(corpus_mod, "_atomic_write_text", real)
+    monkeypatch.setattr(corpus_writer, "atomic_write_text", real)
     assert (root / "shard-00002.arrow").exists()
     assert len(Corpus(root)) == 8  # readers see committed shards only
     # a crash while writing the next shard: a stray temp file
@@ -248,7 +249,7 @@ def test_validation_message_names_sample(tmp_path, case):
     [(sid, problem)] = w.report.skipped
     assert sid == f"bad-{case}" and needle in problem
     with pytest.raises(SampleError) as err:
-        corpus_mod._encode_sample(bad)
+        corpus_format.encode_sample(bad)
     assert f"bad-{case}" in str(err.value) and needle in str(err.value)
 
 
@@ -281,7 +282,7 @@ def test_build_with_bad_samples_keeps_good_ones(tmp_path):
 def _write_raw_shard(root, name, rows_poses):
     """Write a shard bypassing validation (to simulate on-disk corruption) and list it in the manifest."""
     rows, poses = zip(*rows_poses)
-    batch = corpus_mod._make_batch(list(rows), list(poses))
+    batch = corpus_writer._make_batch(list(rows), list(poses))
     with pa.OSFile(str(root / name), "wb") as sink, ipc.new_file(sink, SCHEMA) as w:
         w.write_batch(batch)
     manifest = json.loads((root / MANIFEST).read_text())
@@ -295,7 +296,7 @@ def _write_raw_shard(root, name, rows_poses):
 
 
 def test_read_validation_nan_in_stored_pose(corpus_dir):
-    row, pose = corpus_mod._encode_sample(make_sample(500, id="corrupt-one"))
+    row, pose = corpus_format.encode_sample(make_sample(500, id="corrupt-one"))
     pose = pose.copy()
     pose[1, 2, 0] = np.nan
     _write_raw_shard(corpus_dir, "shard-00009.arrow", [(row, pose)])
@@ -339,3 +340,17 @@ def test_cli_info_validate_stats(corpus_dir, tmp_path, capsys):
     os.remove(corpus_dir / "shard-00000.arrow")
     assert cli_main(["corpus", "validate", str(corpus_dir)]) == 1
     assert "shard-00000.arrow" in capsys.readouterr().out
+
+
+def test_writer_removes_only_its_own_leftovers(tmp_path):
+    root = tmp_path / "c"
+    write_corpus(root, [make_sample(i) for i in range(3)])
+    own = [root / "shard-00007.arrow", root / "shard-00001.arrow.tmp", root / (MANIFEST + ".tmp")]
+    users = [root / "draft.tmp", root / "notes.txt", root / "shard-x.arrow.tmp"]
+    for p in own + users:
+        p.write_bytes(b"x")
+    with CorpusWriter(root) as w:
+        w.add(make_sample(10))
+    assert not any(p.exists() for p in own)
+    assert all(p.read_bytes() == b"x" for p in users)
+    assert len(Corpus(root)) == 4

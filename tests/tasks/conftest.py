@@ -57,7 +57,7 @@ def task_runs(task_corpora, tiny_encoder_dir, tmp_path_factory) -> dict:
     runs = {}
     for task in TASK_NAMES:
         out = tmp_path_factory.mktemp(f"run_{task}")
-        cfg = make_config(task, task_corpora[task]._base.root)
+        cfg = make_config(task, task_corpora[task].root)
         runs[task] = (out, run_finetune(cfg, out, encoder_dir=tiny_encoder_dir))
     return runs
 

@@ -61,7 +61,7 @@ def test_pretrained_encoder_is_loaded_and_lr_scaled(task_corpora, tiny_encoder_d
     from mslu.training.finetune import FineTuner, build_encoder, finetune_config
 
     saved = SignPoseEncoder.from_pretrained(tiny_encoder_dir).state_dict()
-    cfg = finetune_config(tiny_config("islr", task_corpora["islr"]._base.root))
+    cfg = finetune_config(tiny_config("islr", task_corpora["islr"].root))
     cfg["model"]["encoder"] = str(tiny_encoder_dir)
     tuner = FineTuner(cfg)
     assert tuner.pretrained
@@ -159,7 +159,7 @@ def test_every_config_loads():
 def test_resume_continues_from_checkpoint(task_corpora, tiny_config, tmp_path):
     from mslu.training.finetune import run_finetune
 
-    cfg = tiny_config("islr", task_corpora["islr"]._base.root)
+    cfg = tiny_config("islr", task_corpora["islr"].root)
     cfg["optim"] = {"epochs": 1}
     first = run_finetune(cfg, tmp_path, scratch=True)
     cfg["optim"] = {"epochs": 2}

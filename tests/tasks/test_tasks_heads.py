@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mslu.decoding.beam_search import beam_search
 from mslu.models import PretrainConfig, SignPoseEncoder
 from mslu.tasks import CSLRModel, ISLRModel, RetrievalModel, SLTModel, sample_frame_indices, uniform_indices
-from mslu.decoding.beam_search import beam_search
 from mslu.tasks.cslr import tcn_output_lengths
 from mslu.tasks.tokenizer import TextTokenizer
 from mslu.training.finetune import optimizer_groups, schedule_factor

@@ -83,20 +83,7 @@ def _info(args: argparse.Namespace) -> int:
     corpus = _open(args.path)
     if corpus is None:
         return 2
-    m = corpus.manifest
-    size = sum(p.stat().st_size for p in corpus.shard_files if p.exists())
-    frames = int(m.get("num_frames", 0))
-    info = {
-        "path": str(corpus.root),
-        "format": f"{m['format']} v{m['version']}",
-        "samples": len(corpus),
-        "frames": frames,
-        "shards": len(m["shards"]),
-        "bytes": size,
-        "bytes_per_frame": round(size / frames, 1) if frames else None,
-        "layout": m.get("layout"),
-        "pose_dtype": m.get("pose_dtype"),
-    }
+    info = corpus.info()
     for k, v in info.items():
         print(f"{k:16s} {v}")
     return 0

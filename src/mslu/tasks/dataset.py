@@ -27,10 +27,7 @@ def split_view(corpus: Any, split: str, benchmark: str | None = None, split_dir:
     """The samples of ``split``: from ``split_dir/<split>.txt`` (or ``<corpus>/benchmarks/<benchmark>/``)
     when given, else ``corpus.filter(split=split)``. Ids listed but absent from the corpus are skipped."""
     if split_dir is None and benchmark:
-        root = getattr(getattr(corpus, "_base", corpus), "root", None)
-        if root is None:
-            raise ValueError("data.benchmark needs a corpus opened from a directory (or set data.split_dir)")
-        split_dir = Path(root) / "benchmarks" / benchmark
+        split_dir = Path(corpus.root) / "benchmarks" / benchmark
     if split_dir is None:
         view = corpus.filter(split=split)
     else:

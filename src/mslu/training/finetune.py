@@ -32,8 +32,8 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-from mslu.training import host_memory
 from mslu.data.batching import BucketBatchSampler
+from mslu.training import host_memory
 from mslu.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,

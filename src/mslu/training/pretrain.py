@@ -26,9 +26,9 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
+from mslu.data.batching import BucketBatchSampler, collate_pose_text
 from mslu.training import distributed as dist_utils
 from mslu.training import host_memory
-from mslu.data.batching import BucketBatchSampler, collate_pose_text
 from mslu.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
