@@ -10,19 +10,19 @@ import pytest
 from mslu.data.schema import validate_sample
 from mslu.data.synth import (
     SynthConfig,
+    animate,
+    animate_body,
     build_benchmark,
     build_language,
     generate_samples,
     get_signer,
     make_sample,
     mirror_body,
-    render,
-    render_body,
     sign_timeline,
 )
 from mslu.data.synth.grammar import Grammar, Proposition, realise, sign_order
+from mslu.data.synth.kinematics import MIRROR
 from mslu.data.synth.lexicon import CONCEPTS
-from mslu.data.synth.motion import MIRROR
 from mslu.pose.layouts import SL79
 
 CFG = SynthConfig(seed=3, num_samples=60)
@@ -118,8 +118,8 @@ def test_confusing_pairs_differ_only_in_non_manual_points():
     assert len(lang.confusing_pairs) == 10
     signer = get_signer(1234, 0)
     for a, b in lang.confusing_pairs[:4]:
-        pa = render(sign_timeline(lang, [a], signer, np.random.default_rng(5)), signer, None, noise=False)
-        pb = render(sign_timeline(lang, [b], signer, np.random.default_rng(5)), signer, None, noise=False)
+        pa = animate(sign_timeline(lang, [a], signer, np.random.default_rng(5)), signer, None, noise=False)
+        pb = animate(sign_timeline(lang, [b], signer, np.random.default_rng(5)), signer, None, noise=False)
         assert pa.shape == pb.shape
         np.testing.assert_array_equal(pa[:, MANUAL], pb[:, MANUAL])
         diff = np.abs(pa[:, NON_MANUAL, :2] - pb[:, NON_MANUAL, :2]).max()
@@ -127,8 +127,8 @@ def test_confusing_pairs_differ_only_in_non_manual_points():
     # an ordinary pair of signs differs in the manual points
     in_pairs = {k for pair in lang.confusing_pairs for k in pair}
     a, b = [k for k in range(lang.vocab_size) if k not in in_pairs][:2]
-    pa = render(sign_timeline(lang, [a], signer, np.random.default_rng(5)), signer, None, noise=False)
-    pb = render(sign_timeline(lang, [b], signer, np.random.default_rng(5)), signer, None, noise=False)
+    pa = animate(sign_timeline(lang, [a], signer, np.random.default_rng(5)), signer, None, noise=False)
+    pb = animate(sign_timeline(lang, [b], signer, np.random.default_rng(5)), signer, None, noise=False)
     assert pa.shape != pb.shape or np.abs(pa[:, MANUAL] - pb[:, MANUAL]).max() > 0.01
 
 
@@ -138,7 +138,7 @@ def test_left_handed_signer_is_mirrored():
     right = dataclasses.replace(get_signer(1234, 0), left_handed=False, head_roll=0.0)
     left = dataclasses.replace(right, left_handed=True)
     tl = sign_timeline(lang, [3, 7, 9], right, np.random.default_rng(0))
-    r, lft = render_body(tl, right), render_body(tl, left)
+    r, lft = animate_body(tl, right), animate_body(tl, left)
     np.testing.assert_allclose(lft, mirror_body(r))
     lw, rw = SL79.names.index("left_wrist"), SL79.names.index("right_wrist")
     np.testing.assert_allclose(lft[:, lw, 0], -r[:, rw, 0])

@@ -38,13 +38,3 @@ def check_text_language(code: str, where: str = "") -> str:
     if code not in TEXT_LANGUAGES:
         raise ValueError(f"{where}unknown text language {code!r}; known: {sorted(TEXT_LANGUAGES)}")
     return code
-
-
-def check_sign_language(code: str, where: str = "") -> str:
-    if code not in SIGN_LANGUAGES:
-        raise ValueError(f"{where}unknown sign language {code!r}; known: {sorted(SIGN_LANGUAGES)}")
-    return code
-
-
-def mbart_code(text_language: str) -> str:
-    return TEXT_LANGUAGES[check_text_language(text_language)]

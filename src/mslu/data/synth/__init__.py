@@ -23,9 +23,12 @@ from mslu.data.synth.generator import (
     sign_timeline,
     signer_pool,
 )
-from mslu.data.synth.motion import Signer, mirror_body, render, render_body
+from mslu.data.synth.kinematics import animate, animate_body, mirror_body
+from mslu.data.synth.signers import Signer
 
 __all__ = [
+    "animate",
+    "animate_body",
     "BENCHMARK_KINDS",
     "SYNTH_LANGUAGES",
     "Signer",
@@ -41,8 +44,6 @@ __all__ = [
     "make_sample",
     "make_samples",
     "mirror_body",
-    "render",
-    "render_body",
     "sample_id",
     "sign_timeline",
     "signer_pool",

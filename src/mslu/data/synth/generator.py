@@ -25,8 +25,9 @@ import numpy as np
 from mslu.data.languages import SIGN_LANGUAGES
 from mslu.data.schema import Sample
 from mslu.data.synth.grammar import Grammar, realise, sign_order
+from mslu.data.synth.kinematics import NoiseDraw, animate_batch, draw_noise
 from mslu.data.synth.lexicon import CONCEPT_INDEX, CONCEPTS
-from mslu.data.synth.motion import (
+from mslu.data.synth.prototypes import (
     DOM,
     HAND_CH,
     HEAD_NOD,
@@ -38,14 +39,10 @@ from mslu.data.synth.motion import (
     NONDOM,
     PROTO_LEN,
     REST,
-    NoiseDraw,
-    Signer,
-    draw_noise,
     make_prototype,
     non_manual_block,
-    random_signer,
-    render_batch,
 )
+from mslu.data.synth.signers import Signer, random_signer
 from mslu.data.templates import template_sentence
 
 SYNTH_LANGUAGES = ("syn-en", "syn-de", "syn-zh")
@@ -400,7 +397,7 @@ BATCH = 32  # samples rendered together (vectorised over all their frames; resul
 
 
 def _finish(pending: list[_Pending]) -> list[Sample]:
-    poses = render_batch(
+    poses = animate_batch(
         [p.timeline for p in pending], [p.signer for p in pending], [p.noise for p in pending]
     )
     for p, pose in zip(pending, poses, strict=True):

@@ -2,7 +2,7 @@
 
 Every concept has a key, a category and per-language word forms. The three synthetic sign languages
 pick their vocabularies from this one concept space (so their texts share meaning), but each has its
-own sign for a concept (see :mod:`mslu.data.synth.motion`) and its own sign order
+own sign for a concept (see :mod:`mslu.data.synth.prototypes`) and its own sign order
 (see :mod:`mslu.data.synth.grammar`).
 """
 
