@@ -33,3 +33,16 @@ def shared_datasets(shared_dir: Path) -> Path:
     if not p.is_dir():
         pytest.skip(f"{p} is absent")
     return p
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_torch_threads():
+    """A test that changes torch's thread count must restore it (later tests would run single-threaded)."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    after = torch.get_num_threads()
+    torch.set_num_threads(before)
+    assert after == before, f"the test left torch.set_num_threads({after}) (was {before})"
+

@@ -53,12 +53,16 @@ def task_runs(task_corpora, tiny_encoder_dir, tmp_path_factory) -> dict:
     """``{task: (run_dir, metrics)}`` of a 2-epoch fine-tune from the tiny pre-trained encoder."""
     from mslu.training.finetune import run_finetune
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     runs = {}
-    for task in TASK_NAMES:
-        out = tmp_path_factory.mktemp(f"run_{task}")
-        cfg = make_config(task, task_corpora[task].root)
-        runs[task] = (out, run_finetune(cfg, out, encoder_dir=tiny_encoder_dir))
+    try:
+        for task in TASK_NAMES:
+            out = tmp_path_factory.mktemp(f"run_{task}")
+            cfg = make_config(task, task_corpora[task].root)
+            runs[task] = (out, run_finetune(cfg, out, encoder_dir=tiny_encoder_dir))
+    finally:
+        torch.set_num_threads(threads)
     return runs
 
 

@@ -7,6 +7,7 @@ near its all-blank plateau and greedy decoding emitted the same glosses for ever
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from mslu.data.corpus import Corpus, write_corpus
@@ -15,9 +16,18 @@ from mslu.models import PretrainConfig, SignPoseEncoder
 from mslu.tasks.cslr import CSLRTask
 
 
+@pytest.mark.slow
 def test_cslr_overfits_tiny_batch(tmp_path):
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    try:
+        _overfit(tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _overfit(tmp_path):
     write_corpus(tmp_path / "c", build_benchmark("cslr", num_train=8, num_dev=1, num_test=1))
     corpus = Corpus(tmp_path / "c")
     head = {"tcn_hidden": 64, "lstm_hidden": 64, "pools": 1, "dropout": 0.0}

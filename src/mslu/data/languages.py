@@ -32,9 +32,3 @@ SIGN_LANGUAGES: dict[str, tuple[str, str]] = {
 
 # Short names used by the paper's tables.
 SIGN_LANGUAGE_SHORT: dict[str, str] = {"ase": "ASL", "bfi": "BSL", "csl": "CSL", "gsg": "GSL", "tsm": "TID"}
-
-
-def check_text_language(code: str, where: str = "") -> str:
-    if code not in TEXT_LANGUAGES:
-        raise ValueError(f"{where}unknown text language {code!r}; known: {sorted(TEXT_LANGUAGES)}")
-    return code

@@ -13,7 +13,7 @@ from mslu.data.build import RecipeError, build_corpus, parse_recipe
 from mslu.data.corpus import Corpus
 from mslu.data.datasets.base import DatasetIngestor
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RECIPE = ROOT / "configs/corpus/example_small.yaml"
 
 
