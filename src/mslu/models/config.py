@@ -113,11 +113,11 @@ class PretrainConfig:
     data_fraction: float = 1.0  # alpha (Tab. XIII), applied by the trainer
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_plain(asdict(self))
+        return to_plain(asdict(self))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PretrainConfig:
-        return _from_dict(cls, d)
+        return config_from_dict(cls, d)
 
     def copy(self) -> PretrainConfig:
         return copy.deepcopy(self)
@@ -157,15 +157,15 @@ class PretrainConfig:
         raise ValueError(f"unknown preset {name!r}; known: 'small', 'paper', 'tiny'")
 
 
-def _to_plain(x: Any) -> Any:
+def to_plain(x: Any) -> Any:
     if isinstance(x, dict):
-        return {k: _to_plain(v) for k, v in x.items()}
+        return {k: to_plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_to_plain(v) for v in x]
+        return [to_plain(v) for v in x]
     return x
 
 
-def _from_dict(cls: type, d: dict[str, Any]) -> Any:
+def config_from_dict(cls: type, d: dict[str, Any]) -> Any:
     if not isinstance(d, dict):
         raise TypeError(f"{cls.__name__}: expected a mapping, got {type(d).__name__}")
     known = {f.name: f for f in fields(cls)}
@@ -177,7 +177,7 @@ def _from_dict(cls: type, d: dict[str, Any]) -> Any:
     for name, value in d.items():
         current = getattr(default, name)
         if is_dataclass(current):
-            kwargs[name] = _from_dict(type(current), value)
+            kwargs[name] = config_from_dict(type(current), value)
         elif isinstance(current, tuple):
             kwargs[name] = tuple(value)
         else:

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mslu.models import cpu_attention
-from mslu.models.config import STREAMS, EncoderConfig, _from_dict, _to_plain
+from mslu.models.config import STREAMS, EncoderConfig, config_from_dict, to_plain
 from mslu.models.cpu_linear import linear
 from mslu.models.embedding import PoseEmbedding
 
@@ -175,7 +175,7 @@ class SignPoseEncoder(nn.Module):
         d.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
         save_file(state, str(d / WEIGHTS_NAME), metadata={"format": "pt", "model": "mslu.SignPoseEncoder"})
-        config = {"model_type": "mslu-sign-pose-encoder", "encoder": _to_plain(_asdict(self.cfg))}
+        config = {"model_type": "mslu-sign-pose-encoder", "encoder": to_plain(_asdict(self.cfg))}
         (d / CONFIG_NAME).write_text(json.dumps(config, indent=2))
         return d
 
@@ -191,7 +191,7 @@ class SignPoseEncoder(nn.Module):
         raw = json.loads(cfg_path.read_text())
         if "encoder" not in raw:
             raise ValueError(f"{cfg_path}: no 'encoder' section")
-        model = cls(_from_dict(EncoderConfig, raw["encoder"]))
+        model = cls(config_from_dict(EncoderConfig, raw["encoder"]))
         model.load_state_dict(load_file(str(w_path), device=map_location))
         return model
 

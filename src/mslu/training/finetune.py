@@ -155,7 +155,7 @@ def schedule_factor(o: dict[str, Any], steps_per_epoch: int, total_steps: int):
 def build_encoder(cfg: dict[str, Any], encoder_dir: str | Path | None = None, scratch: bool | None = None):
     """(encoder, pretrained?) from ``encoder_dir`` / ``model.encoder``, or a random ``model.preset`` one."""
     from mslu.models import PretrainConfig, SignPoseEncoder
-    from mslu.models.config import EncoderConfig, _from_dict
+    from mslu.models.config import EncoderConfig, config_from_dict
 
     m = cfg["model"]
     scratch = bool(m.get("scratch")) if scratch is None else scratch
@@ -168,7 +168,7 @@ def build_encoder(cfg: dict[str, Any], encoder_dir: str | Path | None = None, sc
     else:
         enc_dict = PretrainConfig.preset(m.get("preset") or "small").to_dict()["encoder"]
     enc_dict = deep_update(enc_dict, m.get("encoder_config") or {})
-    return SignPoseEncoder(_from_dict(EncoderConfig, enc_dict)), False
+    return SignPoseEncoder(config_from_dict(EncoderConfig, enc_dict)), False
 
 
 def optimizer_groups(model, o: dict[str, Any], pretrained: bool) -> list[dict[str, Any]]:
@@ -201,7 +201,7 @@ def save_model(task, model, cfg: dict[str, Any], directory: Path) -> Path:
 
     from safetensors.torch import save_file
 
-    from mslu.models.config import _to_plain
+    from mslu.models.config import to_plain
 
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -213,7 +213,7 @@ def save_model(task, model, cfg: dict[str, Any], directory: Path) -> Path:
             state[k] = v.clone()
         seen[ptr] = k
     save_file(state, str(directory / "model.safetensors"), metadata={"task": task.name})
-    meta = {"task": task.name, "config": cfg, "encoder": _to_plain(asdict(model.encoder.cfg))}
+    meta = {"task": task.name, "config": cfg, "encoder": to_plain(asdict(model.encoder.cfg))}
     (directory / "config.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False, default=str))
     task.save_assets(directory)
     return directory
@@ -224,7 +224,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu"):
     from safetensors.torch import load_file
 
     from mslu.models import SignPoseEncoder
-    from mslu.models.config import EncoderConfig, _from_dict
+    from mslu.models.config import EncoderConfig, config_from_dict
     from mslu.tasks import get_task
 
     d = Path(directory)
@@ -235,7 +235,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu"):
     meta = json.loads((d / "config.json").read_text())
     task = get_task(meta["task"])(meta["config"])
     task.load_assets(d)
-    model = task.build_model(SignPoseEncoder(_from_dict(EncoderConfig, meta["encoder"])))
+    model = task.build_model(SignPoseEncoder(config_from_dict(EncoderConfig, meta["encoder"])))
     state = load_file(str(d / "model.safetensors"))
     model.load_state_dict(state, strict=True)
     return task, model.to(device)
