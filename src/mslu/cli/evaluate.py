@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from mslu.training.finetune import evaluate_run
+    from mslu.tasks.run_dir import evaluate_run
 
     corpus = None
     if args.corpus:

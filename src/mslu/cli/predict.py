@@ -44,7 +44,7 @@ def load_input(path: str):
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    from mslu.training.finetune import load_model, resolve_device
+    from mslu.tasks.run_dir import load_model, resolve_device
 
     device = resolve_device(args.device)
     task, model = load_model(args.run, device)

@@ -33,6 +33,7 @@ import yaml
 from torch.utils.data import DataLoader
 
 from mslu.data.batching import BucketBatchSampler
+from mslu.tasks.run_dir import jsonable, resolve_device, save_model, write_predictions
 from mslu.training import host_memory
 from mslu.training.checkpoint import (
     latest_checkpoint,
@@ -187,58 +188,6 @@ def optimizer_groups(model, o: dict[str, Any], pretrained: bool) -> list[dict[st
         groups.append({"params": decay, "lr": g_lr, "weight_decay": wd, "name": name})
         groups.append({"params": no_decay, "lr": g_lr, "weight_decay": 0.0, "name": name})
     return [g for g in groups if g["params"]]
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def save_model(task, model, cfg: dict[str, Any], directory: Path) -> Path:
-    """Fine-tuned model: ``model.safetensors`` + ``config.json`` (run config, encoder config) + assets."""
-    from dataclasses import asdict
-
-    from safetensors.torch import save_file
-
-    from mslu.models.config import to_plain
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    # tied weights share storage: safetensors needs distinct tensors
-    seen: dict[int, str] = {}
-    for k, v in list(state.items()):
-        ptr = v.data_ptr()
-        if ptr in seen:
-            state[k] = v.clone()
-        seen[ptr] = k
-    save_file(state, str(directory / "model.safetensors"), metadata={"task": task.name})
-    meta = {"task": task.name, "config": cfg, "encoder": to_plain(asdict(model.encoder.cfg))}
-    (directory / "config.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False, default=str))
-    task.save_assets(directory)
-    return directory
-
-
-def load_model(directory: str | Path, device: str | torch.device = "cpu"):
-    """(task, model) of a fine-tuned model directory (``<run>/model`` or the run directory itself)."""
-    from safetensors.torch import load_file
-
-    from mslu.models import SignPoseEncoder
-    from mslu.models.config import EncoderConfig, config_from_dict
-    from mslu.tasks import get_task
-
-    d = Path(directory)
-    if not (d / "model.safetensors").is_file() and (d / "model" / "model.safetensors").is_file():
-        d = d / "model"
-    if not (d / "config.json").is_file():
-        raise FileNotFoundError(f"{d}: no fine-tuned model (config.json + model.safetensors) found")
-    meta = json.loads((d / "config.json").read_text())
-    task = get_task(meta["task"])(meta["config"])
-    task.load_assets(d)
-    model = task.build_model(SignPoseEncoder(config_from_dict(EncoderConfig, meta["encoder"])))
-    state = load_file(str(d / "model.safetensors"))
-    model.load_state_dict(state, strict=True)
-    return task, model.to(device)
 
 
 class FineTuner:
@@ -411,7 +360,7 @@ class FineTuner:
                 dev, _ = self.evaluate("dev")
                 row[f"dev_{key}"] = float(dev[key])
                 if self.task.better(float(dev[key]), self.best):
-                    self.best, self.best_dev = float(dev[key]), _jsonable(dev)
+                    self.best, self.best_dev = float(dev[key]), jsonable(dev)
                     save_model(self.task, self.model, self.cfg, self.out / "model")
             else:
                 row[f"dev_{key}"] = float("nan")
@@ -443,26 +392,11 @@ class FineTuner:
             "pretrained": self.pretrained,
             "epochs": self.epoch,
             "steps": self.step,
-            "test": _jsonable(test),
+            "test": jsonable(test),
             "dev": self.best_dev,
         }
         (self.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
         return metrics
-
-
-def write_predictions(out: Path, split: str, preds: list[dict[str, Any]]) -> Path:
-    """``predictions.jsonl`` (test) or ``predictions_<split>.jsonl``."""
-    path = out / ("predictions.jsonl" if split == "test" else f"predictions_{split}.jsonl")
-    with open(path, "w", encoding="utf-8") as f:
-        for p in preds:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    return path
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v) for k, v in d.items()
-    }
 
 
 def run_finetune(
@@ -493,27 +427,3 @@ def run_finetune(
     if resume:
         tuner.resume()
     return tuner.fit()
-
-
-def evaluate_run(
-    run_dir: str | Path, split: str = "test", corpus: Any = None, device: str = "auto"
-) -> dict[str, Any]:
-    """Evaluate the fine-tuned model of ``run_dir`` on ``split`` of its configured corpus."""
-    from mslu.tasks.dataset import split_view
-
-    task, model = load_model(run_dir, resolve_device(device))
-    d = task.cfg["data"]
-    if corpus is None:
-        from mslu.data.corpus import Corpus
-
-        corpus = Corpus(d["corpus"])
-    view = split_view(corpus, d["splits"].get(split, split), d.get("benchmark"), d.get("split_dir"))
-    ds = task.dataset(view, train=False)
-    loader = DataLoader(
-        ds,
-        batch_size=int(d.get("eval_batch_size") or d["batch_size"]),
-        shuffle=False,
-        collate_fn=task.collate,
-    )
-    metrics, preds = task.evaluate(model, loader, resolve_device(device), split)
-    return {"task": task.name, "split": split, "metrics": _jsonable(metrics), "predictions": preds}
