@@ -51,7 +51,7 @@ def make_config(task: str, corpus_root, **optim) -> dict:
 @pytest.fixture(scope="session")
 def task_runs(task_corpora, tiny_encoder_dir, tmp_path_factory) -> dict:
     """``{task: (run_dir, metrics)}`` of a 2-epoch fine-tune from the tiny pre-trained encoder."""
-    from mslu.training.finetune import run_finetune
+    from mslu.training.finetuner import run_finetune
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -58,7 +58,7 @@ def test_short_finetune_writes_sane_outputs(task_runs, task):
 
 def test_pretrained_encoder_is_loaded_and_lr_scaled(task_corpora, tiny_encoder_dir, tiny_config):
     from mslu.models import SignPoseEncoder
-    from mslu.training.finetune import FineTuner, build_encoder, finetune_config
+    from mslu.training.finetuner import FineTuner, build_encoder, finetune_config
 
     saved = SignPoseEncoder.from_pretrained(tiny_encoder_dir).state_dict()
     cfg = finetune_config(tiny_config("islr", task_corpora["islr"].root))
@@ -120,7 +120,7 @@ def test_predict_cli_on_pose_file(task_runs, task_corpora, tmp_path, capsys, tas
 
 
 def test_every_config_loads():
-    from mslu.training.finetune import finetune_config
+    from mslu.training.finetuner import finetune_config
 
     found = {}
     for task in TASKS:
@@ -157,7 +157,7 @@ def test_every_config_loads():
 
 
 def test_resume_continues_from_checkpoint(task_corpora, tiny_config, tmp_path):
-    from mslu.training.finetune import run_finetune
+    from mslu.training.finetuner import run_finetune
 
     cfg = tiny_config("islr", task_corpora["islr"].root)
     cfg["optim"] = {"epochs": 1}

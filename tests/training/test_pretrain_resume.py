@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mslu.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from mslu.training.pretrain import NonFiniteLossError
+from mslu.training.pretrainer import NonFiniteLossError
 
 
 class Crash(Exception):

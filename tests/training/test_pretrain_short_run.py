@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from mslu.data.batching import collate_pose_text
-from mslu.training.data import PoseTextDataset
+from mslu.data.pose_text import PoseTextDataset
 
 CLASSES = 12
 

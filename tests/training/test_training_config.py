@@ -1,6 +1,6 @@
 import pytest
 
-from mslu.training.config import build_model_config, load_config
+from mslu.training.run_config import build_model_config, load_config
 
 
 def test_yaml_and_dotted_overrides(tmp_path):

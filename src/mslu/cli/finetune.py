@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    from mslu.training.finetune import run_finetune
+    from mslu.training.finetuner import run_finetune
 
     metrics = run_finetune(
         args.config,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -24,10 +22,11 @@ def load_input(path: str):
     """(T, 79, 3) pose in frame units from a pose file, or from a video via MediaPipe when importable."""
     from pathlib import Path
 
+    from mslu.extract.video import VIDEO_EXTENSIONS
     from mslu.pose.mapping import to_sl79
     from mslu.pose.normalize import to_frame_units
 
-    if Path(path).suffix.lower() in VIDEO_SUFFIXES:
+    if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
         try:
             from mslu.extract.pipeline import ExtractConfig, extract_video, make_estimator
 

@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mslu.training.config import load_config
-    from mslu.training.pretrain import NonFiniteLossError, run_pretrain
+    from mslu.training.pretrainer import NonFiniteLossError, run_pretrain
+    from mslu.training.run_config import load_config
 
     overrides = list(args.overrides)
     if args.out:

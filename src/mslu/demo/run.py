@@ -24,9 +24,9 @@ from mslu.data.stats import render_stats_markdown, write_stats
 from mslu.data.synth import SynthConfig
 from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
 from mslu.demo.report import render_islr_example, retrieval_examples, write_report
-from mslu.training.config import load_config
-from mslu.training.finetune import run_finetune
-from mslu.training.pretrain import run_pretrain
+from mslu.training.finetuner import run_finetune
+from mslu.training.pretrainer import run_pretrain
+from mslu.training.run_config import load_config
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def _finetune_job(
         logging.basicConfig(level=logging.INFO)
         for handler in logging.getLogger().handlers:
             handler.setFormatter(logging.Formatter(f"  [{task}/{init}] %(message)s"))
-        logging.getLogger("mslu.training.finetune").setLevel(logging.INFO)
+        logging.getLogger("mslu.training.finetuner").setLevel(logging.INFO)
     t = time.perf_counter()
     metrics = run_finetune(
         task_config(task),

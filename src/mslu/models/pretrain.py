@@ -10,6 +10,7 @@ on first use unless one is passed in, and is not needed when the batch carries p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -40,12 +41,13 @@ class PretrainModel(nn.Module):
 
     def __init__(self, cfg: PretrainConfig, text_encoder: TextEncoder | None = None):
         super().__init__()
-        self.cfg = cfg
         lc = cfg.loss
         if not (lc.use_pr or lc.use_stc):
             raise ValueError("at least one of loss.use_pr / loss.use_stc must be on")
         if lc.use_stc and lc.similarity == "coarse" and not cfg.encoder.cls_token:
-            cfg.encoder.cls_token = True  # coarse similarity uses the encoder's learnable [CLS] (Tab. XVIII)
+            # coarse similarity uses the encoder's learnable [CLS] (Tab. XVIII); the caller's config is kept
+            cfg = dataclasses.replace(cfg, encoder=dataclasses.replace(cfg.encoder, cls_token=True))
+        self.cfg = cfg
         self.encoder = SignPoseEncoder(cfg.encoder)
         self.mask_token = MaskToken(cfg.mask)
         self.decoder = PoseDecoder(self.encoder.output_dim, lc.decoder_hidden) if lc.use_pr else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mslu.pose.layouts import SL79, Layout
+from mslu.pose.mapping import to_sl79
 from mslu.pose.sequence import PoseSequence
 from mslu.pose.skeleton import SL79_EDGES
 
@@ -141,8 +142,6 @@ def render(
 ) -> Path:
     """Render ``seq`` to ``out`` (.gif, .mp4 or a .png grid); mapped to SL79 unless ``raw``."""
     if not raw:
-        from mslu.pose.mapping import to_sl79
-
         seq = to_sl79(seq)
     frames = render_frames(seq, size=size, caption=caption)
     return save_frames(frames, out, fps=fps or seq.fps or 25.0, grid=grid)

@@ -49,10 +49,6 @@ class PoseSequence:
     def confidence(self) -> np.ndarray:
         return self.data[..., 2]
 
-    @property
-    def duration_s(self) -> float:
-        return self.num_frames / self.fps if self.fps else 0.0
-
     def missing(self) -> np.ndarray:
         """Boolean (T, K): joints with confidence 0 or any NaN."""
         return (self.confidence <= 0) | np.isnan(self.data).any(-1)

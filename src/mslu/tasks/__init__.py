@@ -1,7 +1,8 @@
 """Downstream tasks (paper Sec. IV-B): ISLR, CSLR, GF-SLT and SL-RT on top of the pre-trained psi_SE.
 
 ``TASKS`` maps a task name to its :class:`~mslu.tasks.base.Task` class; ``MAIN_METRICS`` gives each task's
-model-selection metric and whether higher is better. Fine-tuning: :func:`mslu.training.finetune.run_finetune`.
+model-selection metric and whether higher is better.
+Fine-tuning: :func:`mslu.training.finetuner.run_finetune`.
 """
 
 from mslu.tasks.base import Task, TaskModel

@@ -1,6 +1,6 @@
 """The :class:`Task` interface shared by ISLR, CSLR, GF-SLT and SL-RT.
 
-A task turns a run configuration (see :mod:`mslu.training.finetune`) into a model around the pre-trained
+A task turns a run configuration (see :mod:`mslu.training.finetuner`) into a model around the pre-trained
 sign pose encoder psi_SE, its datasets, its loss and its evaluation. Learned vocabularies (classes, glosses,
 tokenizer) are "assets": fitted on the training split, saved next to the fine-tuned weights.
 """

@@ -30,11 +30,6 @@ def get_world_size() -> int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
-def is_main_process() -> bool:
-    """True on global rank 0."""
-    return get_rank() == 0
-
-
 def init_distributed(device: str = "auto") -> torch.device:
     """Initialise the process group from torchrun's environment, if present, and return this rank's device.
 
@@ -70,18 +65,3 @@ def barrier() -> None:
     """Synchronise ranks (no-op without a process group)."""
     if is_distributed():
         dist.barrier()
-
-
-def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``x`` (B_local, ...) from all ranks along dim 0, keeping gradients for every rank's part.
-
-    Uses ``torch.distributed.nn.functional.all_gather`` whose backward sums the incoming gradients over
-    ranks, so a loss computed identically on every rank over the global batch, followed by DDP's gradient
-    averaging, yields the gradient of that loss on the global batch. Identity without a process group.
-    Requires the same local batch size on every rank.
-    """
-    if not is_distributed():
-        return x
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(x), dim=0)

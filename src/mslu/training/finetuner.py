@@ -1,39 +1,40 @@
 """Fine-tuning loop for the downstream tasks (paper Sec. IV-B, Table III).
 
 ``run_finetune(cfg, out_dir, encoder_dir=None) -> metrics`` trains a task model, evaluates on dev every
-``run.eval_every`` epochs, keeps the best model by the task's main metric (``mslu.tasks.MAIN_METRICS``),
-evaluates it on test and writes into ``out_dir``:
-``metrics.json`` (test + best dev metrics), ``history.csv`` (loss / lr / dev metric per epoch),
-``predictions.jsonl`` (+ ``test.ctm`` / ``test.stm`` for CSLR), ``model/`` (``model.safetensors``,
-``config.json``, vocabularies / tokenizer), ``checkpoints/`` (resume state of the last epoch).
+``run.eval_every`` epochs, keeps the best model by the task's main metric, evaluates it on test and writes the
+run directory (:mod:`mslu.tasks.run_dir`): ``metrics.json`` (test + best dev metrics), ``history.csv`` (loss /
+lr / dev metric per epoch), ``predictions.jsonl`` (+ ``test.ctm`` / ``test.stm`` for CSLR), ``model/``,
+``checkpoints/`` (resume state of the last epoch).
 
-Readings:
-- The encoder's learning rate is ``optim.lr * optim.finetune_rate`` (0.1, Table III "finetune rate") through
-  two AdamW param groups. "From scratch" (alpha = 0% baseline): same architecture from the ``model.preset``
-  (or a given encoder config) with random weights and the FULL learning rate for the encoder
-  (``finetune_rate`` is ignored).
-- Schedules are applied per optimiser step: ``step`` multiplies by ``gamma`` at every epoch in
-  ``milestones`` (or every ``step_size`` epochs); ``cosine`` warms up linearly over ``warmup`` x total steps
-  then decays to 0 with a half cosine; ``constant``.
-- Weight decay on parameters with >= 2 dims only (biases / norms / temperature excluded).
+The encoder's learning rate is ``optim.lr * optim.finetune_rate`` (Table III "finetune rate"). "From scratch"
+(alpha = 0% baseline): the same architecture from ``model.preset`` (or a given encoder config) with random
+weights and the full learning rate for the encoder (``finetune_rate`` is ignored). Schedules and parameter
+groups: :mod:`mslu.training.schedules`.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import math
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
+from safetensors.torch import load_file
 from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
+from mslu.configs import deep_update
 from mslu.data.batching import BucketBatchSampler
-from mslu.tasks.run_dir import jsonable, resolve_device, save_model, write_predictions
+from mslu.data.corpus import Corpus
+from mslu.models import PretrainConfig, SignPoseEncoder
+from mslu.models.config import EncoderConfig, config_from_dict
+from mslu.tasks import get_task
+from mslu.tasks.base import to_device
+from mslu.tasks.dataset import split_view
+from mslu.tasks.run_dir import eval_loader, jsonable, resolve_device, save_model, write_predictions
 from mslu.training import host_memory
 from mslu.training.checkpoint import (
     latest_checkpoint,
@@ -42,122 +43,15 @@ from mslu.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from mslu.training.config import apply_override, deep_update, read_config_file
-from mslu.training.pretrain import CSVLogger, seed_everything
+from mslu.training.common import CSVLogger, NonFiniteLossError, seed_everything
+from mslu.training.run_config import finetune_config
+from mslu.training.schedules import optimizer_groups, schedule_factor
 
 log = logging.getLogger(__name__)
-
-FINETUNE_DEFAULTS: dict[str, Any] = {
-    "task": None,
-    "model": {
-        "encoder": None,  # directory written by SignPoseEncoder.save_pretrained (pre-trained psi_SE)
-        "scratch": False,  # True: random encoder from `preset` (alpha = 0% baseline)
-        "preset": "small",  # PretrainConfig preset for the scratch encoder
-        "encoder_config": {},  # EncoderConfig field overrides for the scratch encoder
-        "head": {},
-    },
-    "data": {
-        "corpus": None,
-        "benchmark": None,  # id lists <corpus>/benchmarks/<benchmark>/<split>.txt (else Sample.split)
-        "split_dir": None,  # explicit folder with <split>.txt id lists
-        "splits": {"train": "train", "dev": "dev", "test": "test"},
-        "max_frames": 256,
-        "temporal_scale": None,  # e.g. [0.8, 1.2]: random speed change in training
-        "batch_size": 32,
-        "eval_batch_size": None,
-        "num_workers": 0,
-        "max_train_samples": None,  # debug / smoke runs
-        "max_eval_samples": None,
-    },
-    "optim": {
-        "lr": 1.0e-4,
-        "finetune_rate": 0.1,
-        "weight_decay": 1.0e-4,
-        "betas": [0.9, 0.999],
-        "eps": 1.0e-8,
-        "schedule": "step",  # step | cosine | constant
-        "milestones": None,
-        "step_size": 20,
-        "gamma": 0.1,
-        "warmup": 0.0,
-        "epochs": 60,
-        "max_steps": None,
-        "clip_grad_norm": 1.0,
-    },
-    "run": {
-        "out": "runs/finetune",
-        "seed": 0,
-        "precision": "fp32",  # fp32 | bf16 (autocast)
-        "device": "auto",
-        "eval_every": 1,
-        "progress": True,
-        "keep_checkpoints": 1,
-        "retain_host_memory": True,  # CPU: keep freed memory mapped (mslu.training.host_memory)
-    },
-}
-
-
-def finetune_config(
-    cfg: dict[str, Any] | str | Path | None = None,
-    overrides: list[str] | None = None,
-    task: str | None = None,
-) -> dict[str, Any]:
-    """Defaults <- task defaults (Table III) <- ``cfg`` (dict or YAML path) <- ``overrides`` (``a.b=v``)."""
-    from mslu.tasks import get_task
-
-    if isinstance(cfg, str | Path):
-        cfg = read_config_file(cfg)
-    user = copy.deepcopy(cfg or {})
-    unknown = set(user) - set(FINETUNE_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown config sections {sorted(unknown)}; expected {sorted(FINETUNE_DEFAULTS)}")
-    for o in overrides or []:
-        apply_override(user, o)
-    name = task or user.get("task")
-    if not name:
-        raise ValueError("no task given (config `task:` or --task)")
-    out = deep_update(deep_update(FINETUNE_DEFAULTS, get_task(name).defaults), user)
-    out["task"] = name
-    return out
-
-
-def schedule_factor(o: dict[str, Any], steps_per_epoch: int, total_steps: int):
-    """LambdaLR factor per optimiser step for ``optim.schedule``."""
-    kind = o.get("schedule", "step")
-    if kind == "step":
-        milestones = o.get("milestones")
-        step_size = int(o.get("step_size") or 0)
-        gamma = float(o.get("gamma", 0.1))
-
-        def f(step: int) -> float:
-            epoch = step // max(1, steps_per_epoch)
-            n = (
-                sum(epoch >= m for m in milestones)
-                if milestones
-                else (epoch // step_size if step_size else 0)
-            )
-            return gamma**n
-
-        return f
-    if kind == "cosine":
-        warm = math.ceil(float(o.get("warmup", 0.0)) * total_steps)
-
-        def g(step: int) -> float:
-            if step < warm:
-                return (step + 1) / warm
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total_steps - warm))))
-
-        return g
-    if kind == "constant":
-        return lambda step: 1.0
-    raise ValueError(f"unknown optim.schedule {kind!r}; use step, cosine or constant")
 
 
 def build_encoder(cfg: dict[str, Any], encoder_dir: str | Path | None = None, scratch: bool | None = None):
     """(encoder, pretrained?) from ``encoder_dir`` / ``model.encoder``, or a random ``model.preset`` one."""
-    from mslu.models import PretrainConfig, SignPoseEncoder
-    from mslu.models.config import EncoderConfig, config_from_dict
-
     m = cfg["model"]
     scratch = bool(m.get("scratch")) if scratch is None else scratch
     path = encoder_dir or m.get("encoder")
@@ -172,24 +66,6 @@ def build_encoder(cfg: dict[str, Any], encoder_dir: str | Path | None = None, sc
     return SignPoseEncoder(config_from_dict(EncoderConfig, enc_dict)), False
 
 
-def optimizer_groups(model, o: dict[str, Any], pretrained: bool) -> list[dict[str, Any]]:
-    """AdamW groups: encoder at ``lr * finetune_rate`` (pre-trained) or ``lr`` (scratch), heads at ``lr``;
-    decay only on >= 2-d parameters."""
-    lr = float(o["lr"])
-    enc_lr = lr * float(o.get("finetune_rate", 0.1)) if pretrained else lr
-    wd = float(o.get("weight_decay", 0.0))
-    groups = []
-    for name, params, g_lr in (
-        ("encoder", model.encoder_parameters(), enc_lr),
-        ("head", model.head_parameters(), lr),
-    ):
-        decay = [p for p in params if p.ndim >= 2]
-        no_decay = [p for p in params if p.ndim < 2]
-        groups.append({"params": decay, "lr": g_lr, "weight_decay": wd, "name": name})
-        groups.append({"params": no_decay, "lr": g_lr, "weight_decay": 0.0, "name": name})
-    return [g for g in groups if g["params"]]
-
-
 class FineTuner:
     """Data, model, optimiser and schedule of one fine-tuning run (see :func:`run_finetune`)."""
 
@@ -200,9 +76,6 @@ class FineTuner:
         encoder_dir: str | Path | None = None,
         scratch: bool | None = None,
     ):
-        from mslu.tasks import get_task
-        from mslu.tasks.dataset import split_view
-
         self.cfg = cfg
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.out = Path(r["out"])
@@ -211,8 +84,6 @@ class FineTuner:
         self.seed = int(r.get("seed", 0))
         seed_everything(self.seed)
         if corpus is None:
-            from mslu.data.corpus import Corpus
-
             if not d.get("corpus"):
                 raise ValueError("config data.corpus is not set (path of a mslu corpus)")
             corpus = Corpus(d["corpus"])
@@ -295,12 +166,9 @@ class FineTuner:
             return DataLoader(
                 dataset, batch_sampler=self.sampler, collate_fn=self.task.collate, num_workers=nw
             )
-        bs = int(d.get("eval_batch_size") or d["batch_size"])
-        return DataLoader(dataset, batch_size=bs, shuffle=False, collate_fn=self.task.collate, num_workers=nw)
+        return eval_loader(self.task, dataset)
 
     def train_epoch(self) -> float:
-        from mslu.tasks.base import to_device
-
         self.model.train()
         self.train_set.set_epoch(self.epoch)
         self.sampler.set_epoch(self.epoch)
@@ -315,7 +183,8 @@ class FineTuner:
             with self._autocast():
                 loss = self.task.loss(self.model, batch)
             if not torch.isfinite(loss):
-                raise RuntimeError(f"non-finite loss {loss.item()} at step {self.step} (epoch {self.epoch})")
+                raise NonFiniteLossError(f"non-finite loss {loss.item()} at step {self.step + 1} "
+                                         f"(epoch {self.epoch + 1}); the last epoch checkpoint is kept")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip:
@@ -330,8 +199,6 @@ class FineTuner:
     def _progress(self, it, desc: str):
         if not self.cfg["run"].get("progress", True):
             return it
-        from tqdm.auto import tqdm
-
         return tqdm(it, desc=desc, leave=False, dynamic_ncols=True)
 
     def evaluate(self, split: str = "dev") -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -376,8 +243,6 @@ class FineTuner:
 
     def finish(self) -> dict[str, Any]:
         """Evaluate the best saved model on test and write metrics / predictions."""
-        from safetensors.torch import load_file
-
         if (self.out / "model" / "model.safetensors").is_file():
             self.model.load_state_dict(load_file(str(self.out / "model" / "model.safetensors")))
         else:

@@ -1,4 +1,4 @@
-"""Torch dataset over a :class:`mslu.data.corpus.Corpus` for pre-training.
+"""Pose-text pairs for pre-training: a torch dataset over a :class:`mslu.data.corpus.Corpus`.
 
 Each item is cropped to at most ``max_frames`` frames -- a random contiguous window in training, the centre
 window otherwise -- and normalised with :func:`mslu.pose.normalize.normalize_for_model`. The crop offset is a
@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 from torch.utils.data import Dataset
+
+from mslu.pose.normalize import normalize_for_model
 
 
 def alpha_subset(n: int, alpha: float, seed: int = 0) -> np.ndarray:
@@ -74,8 +76,6 @@ class PoseTextDataset(Dataset):
         return int(rng.integers(0, length - self.max_frames + 1))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from mslu.pose.normalize import normalize_for_model
-
         pose = np.asarray(self.corpus.pose(index))
         start = self.crop_start(index, pose.shape[0])
         pose = pose[start : start + self.max_frames]

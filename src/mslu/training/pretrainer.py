@@ -5,14 +5,16 @@ Readings where the paper is silent or ambiguous:
 - ``data.batch_size`` is the global batch per optimiser step (paper: 512 over 8 GPUs). With
   ``optim.accumulation = k`` each micro-step sees ``batch_size / k`` samples, and the contrastive negatives
   are those of the (global, all-gathered) micro-batch.
-- Weight decay (Tab. III: 0.1) applies to weights with >= 2 dimensions; biases, norms, position tables are
-  fine too but 1-d parameters (biases, LayerNorm, temperature) are not decayed (CLIP/BERT practice).
+- Weight decay (Tab. III: 0.1) applies to parameters with >= 2 dimensions (:mod:`mslu.training.schedules`).
 - The warm-up is linear from ~0 over the first ``warmup`` fraction of optimiser steps, then linear to 0.
+- Masks and dropout are seeded per micro-batch from ``(seed, rank, step, micro-batch)``: each rank draws its
+  own, and a resumed run (any world size) draws those of an uninterrupted one.
+- The host reads losses only on log steps (``run.log_every``) and before checkpoints, where the NaN guard is
+  checked too: a non-finite loss stops the run there, and no checkpoint holds a step after it.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import time
@@ -21,12 +23,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
+from torch.utils.tensorboard import SummaryWriter
+from tqdm.auto import tqdm
 
 from mslu.data.batching import BucketBatchSampler, collate_pose_text
+from mslu.data.corpus import Corpus
+from mslu.data.pose_text import PoseTextDataset, alpha_subset
+from mslu.models import PretrainModel
 from mslu.training import distributed as dist_utils
 from mslu.training import host_memory
 from mslu.training.checkpoint import (
@@ -36,78 +43,17 @@ from mslu.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from mslu.training.config import build_model_config, load_config
-from mslu.training.data import PoseTextDataset, alpha_subset
+from mslu.training.common import CSVLogger, NonFiniteLossError, find_module, seed_everything, step_seed
+from mslu.training.run_config import build_model_config, load_config
+from mslu.training.schedules import param_groups, warmup_linear_decay
+from mslu.training.text_cache import TextFeatureCache
 
 log = logging.getLogger(__name__)
 SCALAR_OUTPUTS = ("temperature", "pr_num", "pr_den")  # besides every "loss*" output
 
 
-class NonFiniteLossError(RuntimeError):
-    """Raised when a loss is NaN or inf; the message names the step, the last good checkpoint is kept."""
-
-
-def warmup_linear_decay(total_steps: int, warmup: float):
-    """LambdaLR factor: linear warm-up over ``ceil(warmup * total)`` steps, then linear decay to 0."""
-    warm = max(1, math.ceil(warmup * total_steps)) if warmup > 0 else 0
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
-
-    return factor
-
-
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Trainable parameters split into decayed (ndim >= 2) and non-decayed (biases, norms, scalars)."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
-            (decay if p.ndim >= 2 else no_decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def find_module(model: torch.nn.Module, cls_name: str) -> torch.nn.Module | None:
-    """First submodule whose class is named ``cls_name``."""
-    for m in model.modules():
-        if type(m).__name__ == cls_name:
-            return m
-    return None
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch."""
-    import random
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-class CSVLogger:
-    """Append-only CSV of scalar metrics; the header is fixed by the first row written."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.fields: list[str] | None = None
-        if path.exists() and path.stat().st_size:
-            with open(path) as f:
-                self.fields = next(csv.reader(f), None)
-
-    def write(self, row: dict[str, float]) -> None:
-        new = self.fields is None
-        if new:
-            self.fields = list(row)
-        with open(self.path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
-            if new:
-                w.writeheader()
-            w.writerow(row)
-
-
 class PretrainTrainer:
-    """Builds data, model, optimiser and scheduler from a config dict (:mod:`mslu.training.config`); trains.
+    """Data, model, optimiser and scheduler from a run config (:mod:`mslu.training.run_config`); trains.
 
     ``corpus``/``model`` may be passed directly (tests, notebooks); otherwise built from the config.
     """
@@ -126,8 +72,6 @@ class PretrainTrainer:
         seed_everything(self.seed)
 
         if corpus is None:
-            from mslu.data.corpus import Corpus
-
             if not d.get("corpus"):
                 raise ValueError("config data.corpus is not set (path of a mslu corpus)")
             corpus = Corpus(d["corpus"])
@@ -152,16 +96,12 @@ class PretrainTrainer:
         self.collate = partial(collate_pose_text, pad_to_multiple=int(d.get("pad_to_multiple", 1)))
 
         if model is None:
-            from mslu.models import PretrainModel
-
             model_cfg = build_model_config(cfg["model"])
             model_cfg.text.max_length = int(d.get("max_text_tokens", model_cfg.text.max_length))
             model = PretrainModel(model_cfg)
         self.model = model.to(self.device)
         self.ddp = None
         if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel
-
             self.ddp = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=bool(o.get("find_unused_parameters", False)))
@@ -179,14 +119,16 @@ class PretrainTrainer:
         self.step = 0
         self.epoch = 0
         self.micro_pos = 0  # next micro-batch of the current epoch
+        self.resumed_from: Path | None = None
+        # device-side record of the first step with a non-finite loss (-1: none); read on log steps only
+        self.first_bad_step = torch.full((), -1, dtype=torch.long, device=self.device)
+        self.bad_terms: dict[str, torch.Tensor] = {}
         self.text_cache = None
         if d.get("text_cache", False):
             self.text_cache = self._build_text_cache(d.get("text_cache_dir"))
 
     # ---- text-feature cache -------------------------------------------------------------------------
     def _build_text_cache(self, cache_dir: str | None):
-        from mslu.training.text_cache import TextFeatureCache
-
         text_encoder = getattr(self.model, "text_encoder", None) or find_module(self.model, "TextEncoder")
         if text_encoder is None or not hasattr(text_encoder, "encode"):
             log.warning("model has no text encoder with encode(); text-feature cache disabled")
@@ -239,8 +181,7 @@ class PretrainTrainer:
         if path is None:
             return False
         self.load_state_dict(load_checkpoint(path, map_location="cpu"))
-        if self.rank:  # rank-specific masking randomness
-            torch.manual_seed(self.seed + 1000 * self.rank + self.step)
+        self.resumed_from = path
         log.info("resumed from %s (step %d, epoch %d, batch %d)", path, self.step, self.epoch, self.micro_pos)
         return True
 
@@ -261,13 +202,19 @@ class PretrainTrainer:
                           # own generator: creating the iterator must not consume the global RNG (resume)
                           generator=torch.Generator().manual_seed(self.seed + self.epoch))
 
-    def train_step(self, micro_batches: list[dict[str, Any]]) -> dict[str, float]:
-        """One optimiser step over ``micro_batches`` (gradient accumulation); returns mean scalar metrics."""
+    def train_step(self, micro_batches: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """One optimiser step over ``micro_batches`` (gradient accumulation); returns the mean scalar
+        metrics as device tensors, so the host waits for the device only when they are logged.
+
+        The model's randomness (masks, dropout) is seeded per micro-batch from ``(seed, rank, step, i)``:
+        every rank draws its own masks, and a resumed run draws exactly those of an uninterrupted one.
+        """
         net = self.ddp or self.model
         self.model.train()
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         n = len(micro_batches)
         for i, batch in enumerate(micro_batches):
+            torch.manual_seed(step_seed(self.seed, self.rank, self.step, i))
             batch = self._to_device(batch)
             sync = nullcontext() if (self.ddp is None or i == n - 1) else self.ddp.no_sync()
             amp = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -275,31 +222,43 @@ class PretrainTrainer:
                 with amp:
                     out = net(batch)
                 loss = out["loss"]
-                self._check_finite(loss, out)
+                self._record_finite(loss, out)
                 (loss / n).backward()
             for k, v in out.items():
                 if k in SCALAR_OUTPUTS or k.startswith("loss"):
-                    sums[k] = sums.get(k, 0.0) + float(v.detach().float()) / n
+                    sums[k] = sums.get(k, 0.0) + v.detach().float() / n
         if self.clip > 0:
-            sums["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip))
+            sums["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.step += 1
         return sums
 
-    def _check_finite(self, loss: torch.Tensor, out: dict[str, Any]) -> None:
-        bad = torch.tensor([0.0 if torch.isfinite(loss.detach()).all() else 1.0], device=self.device)
+    def _record_finite(self, loss: torch.Tensor, out: dict[str, Any]) -> None:
+        """Remember (on the device) the first step whose loss is not finite, and its loss terms."""
+        bad = ~torch.isfinite(loss.detach()).all()
+        first = bad & (self.first_bad_step < 0)
+        self.first_bad_step = torch.where(first, self.step + 1, self.first_bad_step)
+        for k, v in out.items():
+            if torch.is_tensor(v) and v.numel() == 1:
+                v = v.detach().float().reshape(())
+                self.bad_terms[k] = torch.where(first, v, self.bad_terms.get(k, v))
+
+    def check_finite(self) -> None:
+        """Raise :class:`NonFiniteLossError` when a loss since the last check was not finite (all ranks
+        together). Called on log steps and before every checkpoint, so no checkpoint holds such a step."""
+        first = self.first_bad_step.clone()
         if self.ddp is not None:
-            torch.distributed.all_reduce(bad)  # every rank stops together
-        if bad.item() > 0:
-            terms = {k: float(v.detach().float()) for k, v in out.items()
-                     if torch.is_tensor(v) and v.numel() == 1}
-            last = latest_checkpoint(self.out / "checkpoints")
-            raise NonFiniteLossError(
-                f"non-finite loss at step {self.step + 1} (epoch {self.epoch}, batch {self.micro_pos}): "
-                f"{terms}; "
-                f"stopping. Last good checkpoint: {last or 'none'} (resume with --resume, e.g. a lower lr)")
+            torch.distributed.all_reduce(first, op=torch.distributed.ReduceOp.MAX)
+        step = int(first)
+        if step < 0:
+            return
+        terms = {k: round(float(v), 6) for k, v in self.bad_terms.items()}
+        last = latest_checkpoint(self.out / "checkpoints")
+        raise NonFiniteLossError(
+            f"non-finite loss at step {step}: {terms}; stopping. Last good checkpoint: {last or 'none'} "
+            f"(resume with --resume, e.g. with a lower lr)")
 
     def fit(self) -> dict[str, float]:
         """Train until ``total_steps``; returns the last logged metrics."""
@@ -310,13 +269,12 @@ class PretrainTrainer:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.yaml").write_text(yaml.safe_dump(self.cfg, sort_keys=False))
             csv_log = CSVLogger(self.out / "metrics.csv")
+            if self.resumed_from is not None:  # rows logged after the checkpoint are logged again
+                csv_log.resume_after("step", self.step)
             if r.get("tensorboard", True):
-                from torch.utils.tensorboard import SummaryWriter
-
-                writer = SummaryWriter(str(self.out / "tensorboard"))
+                writer = SummaryWriter(str(self.out / "tensorboard"),
+                                       purge_step=self.step + 1 if self.resumed_from is not None else None)
             if r.get("progress", True):
-                from tqdm.auto import tqdm
-
                 bar = tqdm(total=self.total_steps, initial=self.step, desc="pretrain", dynamic_ncols=True)
         last: dict[str, float] = {}
         window: dict[str, float] = {}
@@ -339,6 +297,7 @@ class PretrainTrainer:
                     if self.micro_pos >= self.micro_per_epoch:
                         self.epoch, self.micro_pos = self.epoch + 1, 0
                     if self.step % log_every == 0 or self.step == self.total_steps:
+                        self.check_finite()
                         last = self._log(window, n_window, samples, time.perf_counter() - t0, writer, csv_log)
                         window, n_window, samples, t0 = {}, 0, 0, time.perf_counter()
                     if bar is not None:
@@ -347,6 +306,7 @@ class PretrainTrainer:
                             bar.set_postfix(loss=f"{last.get('loss', float('nan')):.4f}",
                                             lr=f"{last['lr']:.2e}")
                     if self.step % ckpt_every == 0 or self.step == self.total_steps:
+                        self.check_finite()
                         self.save()
                     if self.step >= self.total_steps:
                         break
@@ -364,8 +324,9 @@ class PretrainTrainer:
 
     def _log(self, window, n, samples, seconds, writer, csv_log) -> dict[str, float]:
         keys = sorted(window)
-        vals = torch.tensor([window[k] / max(n, 1) for k in keys], dtype=torch.float64)
-        vals = dist_utils.all_reduce_mean(vals.to(self.device)).cpu() if self.world > 1 else vals
+        vals = torch.stack([torch.as_tensor(window[k], device=self.device).double() for k in keys])
+        vals = vals / max(n, 1)
+        vals = (dist_utils.all_reduce_mean(vals) if self.world > 1 else vals).cpu()  # the one host sync
         row = {"step": self.step, "epoch": self.epoch, **{k: float(v) for k, v in zip(keys, vals)}}
         row["lr"] = self.scheduler.get_last_lr()[0]
         row["samples_per_s"] = samples / seconds if seconds > 0 else 0.0
