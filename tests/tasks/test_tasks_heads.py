@@ -15,7 +15,7 @@ from mslu.models import PretrainConfig, SignPoseEncoder
 from mslu.tasks import CSLRModel, ISLRModel, RetrievalModel, SLTModel, sample_frame_indices, uniform_indices
 from mslu.tasks.cslr import tcn_output_lengths
 from mslu.tasks.tokenizer import TextTokenizer
-from mslu.training.finetuner import optimizer_groups, schedule_factor
+from mslu.training.schedules import optimizer_groups, schedule_factor
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mslu.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from mslu.training.pretrainer import NonFiniteLossError
+from mslu.training.common import NonFiniteLossError
 
 
 class Crash(Exception):

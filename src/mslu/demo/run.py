@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from mslu.configs import find_config
 from mslu.data.corpus import Corpus
 from mslu.data.stats import render_stats_markdown, write_stats
 from mslu.data.synth import SynthConfig
@@ -110,21 +111,14 @@ def _synth(cfg: DemoConfig, data: Path) -> Path:
     return data
 
 
-def configs_dir() -> Path:
-    """The repository's ``configs/`` (next to ``src/``), or ``./configs``."""
-    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
-        if (base / "configs" / "islr" / "synthetic.yaml").is_file():
-            return base / "configs"
-    raise FileNotFoundError("configs/ not found: run the demo from the mslu repository")
-
-
 def task_config(task: str) -> Path:
-    return configs_dir() / task / "synthetic.yaml"
+    """The shipped ``<task>/synthetic`` config."""
+    return find_config(f"{task}/synthetic")
 
 
 def pretrain_config(cfg: DemoConfig, corpus: Path, out: Path) -> dict[str, Any]:
-    """``configs/pretrain/synthetic_small.yaml`` with the demo's corpus, epochs, seed and output."""
-    c = load_config(configs_dir() / "pretrain" / "synthetic_small.yaml")
+    """The shipped ``pretrain/synthetic_small`` config with the demo's corpus, epochs, seed and output."""
+    c = load_config("pretrain/synthetic_small")
     c["data"].update(corpus=str(corpus))
     c["optim"].update(epochs=cfg.scaled(cfg.pretrain_epochs))
     c["run"].update(out=str(out), seed=cfg.seed, progress=cfg.progress, tensorboard=False)
