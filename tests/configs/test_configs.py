@@ -60,8 +60,10 @@ def _get(d, path):
     return d
 
 
-@pytest.mark.parametrize("path", sorted(p for p in CONFIG_ROOT.glob("*/*.yaml") if p.parent.name in TASKS
-                                        or p.parent.name == "_base_"), ids=lambda p: p.parent.name + "/" + p.stem)
+TASK_CONFIGS = sorted(p for p in CONFIG_ROOT.glob("*/*.yaml") if p.parent.name in (*TASKS, "_base_"))
+
+
+@pytest.mark.parametrize("path", TASK_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_no_config_restates_table_iii(path):
     """Table III lives in ``Task.defaults`` only: a shipped config that repeats one of its values fails."""
     raw = yaml.safe_load(path.read_text())

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import yaml
 
-from mslu.tasks import MAIN_METRICS, TASKS
+from mslu.tasks import MAIN_METRICS
 
 TASK_NAMES = ("islr", "cslr", "slt", "retrieval")
 SIZES = {"num_train": 12, "num_dev": 4, "num_test": 4}  # as in conftest.py

@@ -83,8 +83,8 @@ def tiny_trainer():
     """``tiny_trainer(out, corpus_root, **dotted_overrides) -> PretrainTrainer`` (tiny model, fp32, CPU,
     stand-in text encoder, same initial weights every time)."""
     from mslu.models import PretrainModel
-    from mslu.training.run_config import build_model_config, load_config
     from mslu.training.pretrainer import PretrainTrainer
+    from mslu.training.run_config import build_model_config, load_config
 
     def make(out, root, **extra):
         cfg = load_config(None, tiny_overrides(out, root, **extra))
