@@ -126,3 +126,26 @@ def test_resume_continues_from_checkpoint(task_corpora, tiny_config, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "history.csv")))
     assert (first["epochs"], second["epochs"]) == (1, 2)
     assert [int(r["epoch"]) for r in rows] == [1, 2] and int(rows[1]["step"]) == 2 * int(rows[0]["step"])
+
+
+def test_resume_after_a_kill_logs_each_epoch_once(task_corpora, tiny_config, tmp_path, monkeypatch):
+    """Killed after epoch 2 was logged but before its checkpoint: the resumed run trains epoch 2 again and
+    history.csv holds it once."""
+    import mslu.training.finetuner as ft
+
+    cfg = tiny_config("islr", task_corpora["islr"].root)
+    cfg["optim"] = {"epochs": 3}
+    save = ft.save_checkpoint
+
+    def save_or_die(directory, epoch, state, keep_last):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return save(directory, epoch, state, keep_last=keep_last)
+
+    monkeypatch.setattr(ft, "save_checkpoint", save_or_die)
+    with pytest.raises(KeyboardInterrupt):
+        ft.run_finetune(cfg, tmp_path, scratch=True)
+    assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "history.csv"))] == ["1", "2"]
+    monkeypatch.setattr(ft, "save_checkpoint", save)
+    ft.run_finetune(cfg, tmp_path, scratch=True, resume=True)
+    assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "history.csv"))] == ["1", "2", "3"]

@@ -124,6 +124,7 @@ class FineTuner:
         self.epoch = self.step = 0
         self.best: float | None = None
         self.best_dev: dict[str, Any] = {}
+        self.resumed = False
 
     # ---- state ----
     def state_dict(self) -> dict[str, Any]:
@@ -151,6 +152,7 @@ class FineTuner:
         self.best_dev = json.loads(st["best_dev"])
         set_rng_state(st["rng"])
         log.info("resumed from %s (epoch %d)", path, self.epoch)
+        self.resumed = True
         return True
 
     # ---- loops ----
@@ -211,6 +213,8 @@ class FineTuner:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "config.yaml").write_text(yaml.safe_dump(self.cfg, sort_keys=False, allow_unicode=True))
         history = CSVLogger(self.out / "history.csv")
+        if self.resumed:  # epochs logged after the checkpoint are trained and logged again
+            history.resume_after("epoch", self.epoch)
         key = self.task.main_metric
         every = max(1, int(self.cfg["run"].get("eval_every", 1)))
         while self.epoch < self.epochs and self.step < self.total_steps:

@@ -135,11 +135,15 @@ class PretrainTrainer:
             return None
         pairs = [(t, lang) for t, lang, p in zip(self.dataset.texts, self.dataset.text_languages,
                                                   self.dataset.paired) if p and t]
+        encoder_id = None
+        if getattr(text_encoder, "name_or_path", None):
+            encoder_id = (f"{text_encoder.name_or_path} max_length={text_encoder.max_length} "
+                          f"lang_token={text_encoder.lang_token}")
         if cache_dir and self.world > 1:  # rank 0 fills the disk cache, the others read it
             if self.main:
-                TextFeatureCache(text_encoder.encode, cache_dir).precompute(pairs)
+                TextFeatureCache(text_encoder.encode, cache_dir, encoder_id=encoder_id).precompute(pairs)
             dist_utils.barrier()
-        cache = TextFeatureCache(text_encoder.encode, cache_dir)
+        cache = TextFeatureCache(text_encoder.encode, cache_dir, encoder_id=encoder_id)
         t0 = time.perf_counter()
         n = cache.precompute(pairs)
         if self.main and n:

@@ -8,10 +8,12 @@ SHA-1 of language + sentence) and fed to the model as ``text_features`` / ``text
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 EncodeFn = Callable[[list[str], list[str]], tuple[torch.Tensor, torch.Tensor]]
 
@@ -28,21 +30,32 @@ class TextFeatureCache:
         encode: ``TextEncoder.encode``-like callable ``(texts, langs) -> (features (B, m, d), mask (B, m))``.
         cache_dir: directory of ``text-features-XXXXX.safetensors`` shards (None: memory only).
         dtype: storage dtype (bfloat16 halves memory; features are cast back to float32 on lookup).
+        encoder_id: what produced the features (text model and its settings), recorded in
+            ``<cache_dir>/encoder.json``; a directory filled by another encoder is refused.
     """
 
     def __init__(self, encode: EncodeFn | None, cache_dir: str | Path | None = None,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, encoder_id: str | None = None):
         self.encode = encode
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.dtype = dtype
+        self.encoder_id = encoder_id
         self.features: dict[str, torch.Tensor] = {}
         self.dim: int | None = None
         if self.cache_dir is not None and self.cache_dir.is_dir():
+            self._check_encoder()
             self._load_disk()
 
-    def _load_disk(self) -> None:
-        from safetensors.torch import load_file
+    def _check_encoder(self) -> None:
+        record = self.cache_dir / "encoder.json"
+        if self.encoder_id is None or not record.is_file():
+            return
+        cached = json.loads(record.read_text()).get("encoder_id")
+        if cached != self.encoder_id:
+            raise ValueError(f"text-feature cache {self.cache_dir} holds features of another text encoder "
+                             f"({cached}, not {self.encoder_id}); use another data.text_cache_dir")
 
+    def _load_disk(self) -> None:
         for shard in sorted(self.cache_dir.glob("text-features-*.safetensors")):
             try:
                 self.features.update(load_file(str(shard)))
@@ -79,9 +92,9 @@ class TextFeatureCache:
         self.features.update(new)
         self.dim = next(iter(new.values())).shape[-1]
         if self.cache_dir is not None:
-            from safetensors.torch import save_file
-
             self.cache_dir.mkdir(parents=True, exist_ok=True)
+            if self.encoder_id is not None and not (self.cache_dir / "encoder.json").is_file():
+                (self.cache_dir / "encoder.json").write_text(json.dumps({"encoder_id": self.encoder_id}))
             n = len(list(self.cache_dir.glob("text-features-*.safetensors")))
             path = self.cache_dir / f"text-features-{n:05d}.safetensors"
             tmp = path.with_name(path.name + ".tmp")
