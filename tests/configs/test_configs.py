@@ -128,3 +128,16 @@ def test_override_values_are_yaml():
     assert cfg == {"optim": {"lr": 5e-4}, "data": {"splits": {"dev": "val"}}, "run": {"milestones": [2, 4]}}
     with pytest.raises(ValueError, match="key.path=value"):
         apply_override(cfg, "optim.lr")
+
+
+def test_configs_command_lists_and_resolves(capsys):
+    from mslu.cli import main
+
+    assert main(["configs"]) == 0
+    names = capsys.readouterr().out.split()
+    assert "islr/wlasl100" in names and not any(n.startswith("_base_") for n in names)
+    assert main(["configs", "islr/wlasl100"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown == finetune_config("islr/wlasl100")
+    assert main(["configs", "pretrain/synthetic_small"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == load_config("pretrain/synthetic_small")

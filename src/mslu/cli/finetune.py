@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="task (default: the config's `task:`)",
     )
-    p.add_argument("--config", required=True, help="YAML config (sections task, model, data, optim, run)")
+    p.add_argument("--config", required=True,
+                   help="YAML file or shipped config name, e.g. islr/wlasl100 (see `mslu configs`)")
     enc = p.add_mutually_exclusive_group()
     enc.add_argument("--encoder", default=None, help="pre-trained encoder directory (save_pretrained)")
     enc.add_argument("--scratch", action="store_true", help="random encoder, full lr (alpha = 0%% baseline)")

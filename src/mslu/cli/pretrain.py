@@ -10,7 +10,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pretrain", help="pre-train the sign pose encoder (L_PR + L_STC)",
         description="Pre-train on a mslu corpus. Multi-GPU: torchrun --nproc_per_node 8 -m mslu.cli pretrain "
                     "--config FILE; multi-node: add --nnodes N --rdzv_backend c10d --rdzv_endpoint H:P.")
-    p.add_argument("--config", required=True, help="YAML config (sections model, data, optim, run)")
+    p.add_argument("--config", required=True,
+                   help="YAML file or shipped config name, e.g. pretrain/sl1.5m_paper (see `mslu configs`)")
     p.add_argument("--out", default=None, help="run directory (overrides run.out)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run dir")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
