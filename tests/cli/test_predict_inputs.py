@@ -26,3 +26,18 @@ def test_videos_go_to_the_extractor(tmp_path, monkeypatch, suffix):
     clip.write_bytes(b"\x00")
     with pytest.raises(Extracted):
         load_input(str(clip))
+
+
+def test_short_clip_for_cslr_is_a_clear_error():
+    import numpy as np
+    import torch
+
+    from mslu.models import PretrainConfig, SignPoseEncoder
+    from mslu.tasks.cslr import CSLRModel, CSLRTask
+
+    enc = SignPoseEncoder(PretrainConfig.preset("tiny").encoder)
+    model = CSLRModel(enc, vocab_size=3, tcn_hidden=8, lstm_hidden=8)
+    assert model.min_frames == 16  # K5-P2-K5-P2 without padding: (16-4)//2=6, (6-4)//2=1
+    task = CSLRTask({"task": "cslr", "model": {"head": {}}, "data": {}})
+    with pytest.raises(ValueError, match="clip has 5 frames; this CSLR model needs 16 or more"):
+        task.predict(model, np.zeros((5, 79, 3), np.float32), torch.device("cpu"))

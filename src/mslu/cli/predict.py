@@ -32,7 +32,7 @@ def load_input(path: str):
 
             seq = extract_video(path, make_estimator(ExtractConfig()))
         except ImportError as e:
-            raise SystemExit(f"{path}: videos need the MediaPipe backend ({e}); extract poses first") from e
+            raise ValueError(f"{path}: videos need the MediaPipe backend ({e}); extract poses first") from e
     else:
         from mslu.pose.io import read_pose
 

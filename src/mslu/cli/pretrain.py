@@ -20,18 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mslu.training.pretrainer import NonFiniteLossError, run_pretrain
+    from mslu.training.pretrainer import run_pretrain
     from mslu.training.run_config import load_config
 
     overrides = list(args.overrides)
     if args.out:
         overrides.append(f"run.out={args.out}")
     cfg = load_config(args.config, overrides)
-    try:
-        metrics = run_pretrain(cfg, resume=args.resume)
-    except NonFiniteLossError as e:
-        print(f"error: {e}")
-        return 2
+    metrics = run_pretrain(cfg, resume=args.resume)
     if metrics:
         print("final: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     return 0

@@ -85,6 +85,14 @@ class CSLRModel(TaskModel):
         )
         self.classifier = nn.Linear(lstm_hidden, vocab_size + 1)  # + blank at index 0
 
+    @property
+    def min_frames(self) -> int:
+        """The shortest clip the temporal convolutions turn into at least one output step."""
+        t = 1
+        while int(tcn_output_lengths(torch.tensor([t]), self.kernel, self.padding, self.pools)[0]) < 1:
+            t += 1
+        return t
+
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.encoder(pose, frame_mask)  # padding frames are 0
         x = self.tcn(f.transpose(1, 2)).transpose(1, 2)
@@ -225,6 +233,8 @@ class CSLRTask(Task):
     @torch.no_grad()
     def predict(self, model, pose: np.ndarray, device) -> dict[str, Any]:
         model.eval()
+        if len(pose) < model.min_frames:
+            raise ValueError(f"clip has {len(pose)} frames; this CSLR model needs {model.min_frames} or more")
         b = self.single_batch(pose, device)
         beam, greedy = self.decode(*model(b["pose"], b["frame_mask"]))
         return {"glosses": beam[0], "greedy": greedy[0]}
