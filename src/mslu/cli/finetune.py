@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     enc.add_argument("--scratch", action="store_true", help="random encoder, full lr (alpha = 0%% baseline)")
     p.add_argument("--out", default=None, help="run directory (overrides run.out)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run dir")
+    p.add_argument("--force", action="store_true",
+                   help="with --resume: continue even if run settings (batch, lr, seed, model) changed")
     p.add_argument(
         "--set",
         dest="overrides",
@@ -46,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
         out_dir=args.out,
         encoder_dir=args.encoder,
         scratch=True if args.scratch else None,
-        resume=args.resume,
+        resume=args.resume, force=args.force,
         overrides=args.overrides,
         task=args.task,
     )

@@ -14,6 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="YAML file or shipped config name, e.g. pretrain/sl1.5m_paper (see `mslu configs`)")
     p.add_argument("--out", default=None, help="run directory (overrides run.out)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run dir")
+    p.add_argument("--force", action="store_true",
+                   help="with --resume: continue even if run settings (batch, lr, seed, model) changed")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set optim.lr=3e-4 (repeatable)")
     p.set_defaults(func=_run)
@@ -27,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         overrides.append(f"run.out={args.out}")
     cfg = load_config(args.config, overrides)
-    metrics = run_pretrain(cfg, resume=args.resume)
+    metrics = run_pretrain(cfg, resume=args.resume, force=args.force)
     if metrics:
         print("final: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     return 0

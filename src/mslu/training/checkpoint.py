@@ -1,15 +1,20 @@
-"""Atomic training checkpoints with exact-resume state.
+"""Atomic, checksummed training checkpoints with exact-resume state.
 
 A checkpoint is one ``torch.save`` file written to ``<name>.tmp`` then ``os.replace``-d onto its final
-name, so a crash during saving leaves the previous checkpoint intact. Everything inside is a tensor,
-number, string, list or dict (RNG states included), so it loads with ``torch.load(weights_only=True)``.
+name, so a crash during saving leaves the previous checkpoint intact. Its SHA-256 is written beside it
+(``step-N.pt.sha256``, before the rename) and checked on load: a damaged file is refused, and a resume falls
+back to the newest checkpoint that verifies. Everything inside is a tensor, number, string, list or dict
+(RNG states included), so it loads with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import random
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,23 @@ import numpy as np
 import torch
 
 CKPT_PATTERN = re.compile(r"^step-(\d+)\.pt$")
+log = logging.getLogger(__name__)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is unreadable, damaged, or does not belong to the run resuming from it."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
 
 
 def rng_state() -> dict[str, Any]:
@@ -54,6 +76,10 @@ def save_atomic(obj: Any, path: str | Path) -> Path:
         torch.save(obj, f)
         f.flush()
         os.fsync(f.fileno())
+    side = checksum_path(path)
+    side_tmp = side.with_name(side.name + ".tmp")
+    side_tmp.write_text(sha256_of(tmp) + "\n")
+    os.replace(side_tmp, side)
     os.replace(tmp, path)
     return path
 
@@ -79,13 +105,58 @@ def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], kee
     if keep_last > 0:
         for old in list_checkpoints(directory)[:-keep_last]:
             old.unlink(missing_ok=True)
+            checksum_path(old).unlink(missing_ok=True)
     return path
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: no unpickling)."""
+    """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: no unpickling), after
+    checking its SHA-256 when one was written beside it."""
     path = Path(path)
+    side = checksum_path(path)
+    if side.is_file():
+        expected = side.read_text().strip()
+        if sha256_of(path) != expected:
+            raise CheckpointError(f"checkpoint {path} is damaged: its SHA-256 does not match {side.name}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # corrupt or foreign file: name it
-        raise RuntimeError(f"cannot load checkpoint {path}: {e}") from e
+        raise CheckpointError(f"cannot load checkpoint {path}: {' '.join(str(e).split())[:300]}") from e
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds {type(state).__name__}, not a training state")
+    return state
+
+
+def load_latest(directory: str | Path, map_location: str | torch.device = "cpu"
+                ) -> tuple[Path, dict[str, Any]] | None:
+    """The newest checkpoint of ``directory`` that loads and verifies, and its state (None: no checkpoint).
+    Damaged newer ones are reported and passed over; if none verifies, the newest one's error is raised."""
+    first_error: CheckpointError | None = None
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            return path, load_checkpoint(path, map_location)
+        except CheckpointError as e:
+            log.warning("%s; trying an older checkpoint", e)
+            first_error = first_error or e
+    if first_error is not None:
+        raise first_error
+    return None
+
+
+def run_differences(saved: dict[str, Any], current: dict[str, Any], keys: Iterable[str]) -> list[str]:
+    """``"section.key: saved -> current"`` for each dotted key (``"model"`` compares a whole section)."""
+    missing = object()
+
+    def get(cfg: Any, dotted: str) -> Any:
+        for part in dotted.split("."):
+            if not isinstance(cfg, dict) or part not in cfg:
+                return missing
+            cfg = cfg[part]
+        return cfg
+
+    out = []
+    for key in keys:
+        a, b = get(saved, key), get(current, key)
+        if a is not missing and a != b:
+            out.append(f"{key}: {a!r} -> {'(unset)' if b is missing else repr(b)}")
+    return out

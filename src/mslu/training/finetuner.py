@@ -37,9 +37,10 @@ from mslu.tasks.dataset import split_view
 from mslu.tasks.run_dir import eval_loader, jsonable, resolve_device, save_model, write_predictions
 from mslu.training import host_memory
 from mslu.training.checkpoint import (
-    latest_checkpoint,
-    load_checkpoint,
+    CheckpointError,
+    load_latest,
     rng_state,
+    run_differences,
     save_checkpoint,
     set_rng_state,
 )
@@ -48,6 +49,12 @@ from mslu.training.run_config import finetune_config
 from mslu.training.schedules import optimizer_groups, schedule_factor
 
 log = logging.getLogger(__name__)
+# settings that define a fine-tuning run: a resume under other values is refused unless forced
+RUN_DEFINING = ("task", "model", "data.corpus", "data.benchmark", "data.split_dir", "data.splits",
+                "data.max_frames", "data.num_frames", "data.temporal_scale", "data.batch_size",
+                "data.max_train_samples", "optim.lr", "optim.finetune_rate", "optim.weight_decay",
+                "optim.betas", "optim.schedule", "optim.milestones", "optim.step_size", "optim.gamma",
+                "optim.warmup", "run.seed", "run.precision")
 
 
 def build_encoder(cfg: dict[str, Any], encoder_dir: str | Path | None = None, scratch: bool | None = None):
@@ -137,14 +144,22 @@ class FineTuner:
             "best": self.best,
             "best_dev": json.dumps(self.best_dev),
             "rng": rng_state(),
+            "config": self.cfg,
         }
 
-    def resume(self) -> bool:
-        """Continue from the newest checkpoint in ``<out>/checkpoints`` (False when there is none)."""
-        path = latest_checkpoint(self.out / "checkpoints")
-        if path is None:
+    def resume(self, force: bool = False) -> bool:
+        """Continue from the newest valid checkpoint in ``<out>/checkpoints`` (False when there is none).
+        A checkpoint of a differently configured run is refused unless ``force``."""
+        found = load_latest(self.out / "checkpoints")
+        if found is None:
             return False
-        st = load_checkpoint(path)
+        path, st = found
+        changed = run_differences(st.get("config") or {}, self.cfg, RUN_DEFINING)
+        if changed and not force:
+            raise CheckpointError(f"{path} was written by a differently configured run "
+                                  f"({'; '.join(changed)}); resume with the same settings, or use --force")
+        if int(st["epoch"]) > self.epochs:
+            raise CheckpointError(f"{path} is at epoch {st['epoch']}, past this run's {self.epochs} epochs")
         self.model.load_state_dict(st["model"])
         self.optimizer.load_state_dict(st["optimizer"])
         self.scheduler.load_state_dict(st["scheduler"])
@@ -277,13 +292,15 @@ def run_finetune(
     overrides: list[str] | None = None,
     corpus: Any = None,
     task: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune one task; returns ``metrics.json`` as a dict.
 
     ``cfg``: dict or YAML path (sections task/model/data/optim/run, defaults = Table III per task);
     ``encoder_dir``: pre-trained psi_SE (``SignPoseEncoder.save_pretrained``); ``scratch=True``: random
-    encoder (alpha = 0% baseline); ``resume``: continue from ``<out>/checkpoints``. The result has
-    ``test`` / ``dev`` metric dicts and ``main_metric`` / ``higher_is_better``.
+    encoder (alpha = 0% baseline); ``resume``: continue from ``<out>/checkpoints`` (``force``: even under
+    changed run settings). The result has ``test`` / ``dev`` metric dicts and ``main_metric`` /
+    ``higher_is_better``.
     """
     c = finetune_config(cfg, overrides, task)
     if out_dir is not None:
@@ -294,5 +311,5 @@ def run_finetune(
         c["model"]["scratch"] = bool(scratch)
     tuner = FineTuner(c, corpus=corpus)
     if resume:
-        tuner.resume()
+        tuner.resume(force=force)
     return tuner.fit()

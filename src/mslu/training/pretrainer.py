@@ -37,9 +37,12 @@ from mslu.models import PretrainModel
 from mslu.training import distributed as dist_utils
 from mslu.training import host_memory
 from mslu.training.checkpoint import (
+    CheckpointError,
     latest_checkpoint,
     load_checkpoint,
+    load_latest,
     rng_state,
+    run_differences,
     save_checkpoint,
     set_rng_state,
 )
@@ -50,6 +53,11 @@ from mslu.training.text_cache import TextFeatureCache
 
 log = logging.getLogger(__name__)
 SCALAR_OUTPUTS = ("temperature", "pr_num", "pr_den")  # besides every "loss*" output
+# settings that define a run: a resume under other values is refused unless forced
+RUN_DEFINING = ("model", "data.corpus", "data.split", "data.alpha", "data.max_frames", "data.max_text_tokens",
+                "data.batch_size", "data.mega_batch_factor", "data.pad_to_multiple", "data.random_crop",
+                "optim.lr", "optim.weight_decay", "optim.betas", "optim.eps", "optim.warmup",
+                "optim.accumulation", "optim.clip_grad_norm", "run.seed", "run.precision")
 
 
 class PretrainTrainer:
@@ -172,6 +180,7 @@ class PretrainTrainer:
         set_rng_state(state["rng"])
 
     def save(self) -> Path | None:
+        self.check_weights_finite()
         if not self.main:
             return None
         r = self.cfg["run"]
@@ -179,12 +188,27 @@ class PretrainTrainer:
                                keep_last=int(r.get("keep_checkpoints", 3)))
         return path
 
-    def resume(self, path: str | Path | None = None) -> bool:
-        """Load ``path`` or the newest checkpoint of the run directory; False when there is none."""
-        path = Path(path) if path else latest_checkpoint(self.out / "checkpoints")
-        if path is None:
+    def resume(self, path: str | Path | None = None, force: bool = False) -> bool:
+        """Load ``path`` or the newest checkpoint of the run directory that verifies; False when there is
+        none. A checkpoint of a differently configured run (batch, lr, seed, model, world size, ...) or one
+        past this run's last step is refused unless ``force``."""
+        if path:
+            found = (Path(path), load_checkpoint(path, map_location="cpu"))
+        else:
+            found = load_latest(self.out / "checkpoints", map_location="cpu")
+        if found is None:
             return False
-        self.load_state_dict(load_checkpoint(path, map_location="cpu"))
+        path, state = found
+        changed = run_differences(state.get("config") or {}, self.cfg, RUN_DEFINING)
+        if int(state.get("world_size", self.world)) != self.world:
+            changed.append(f"world size: {state['world_size']} -> {self.world}")
+        if changed and not force:
+            raise CheckpointError(f"{path} was written by a differently configured run "
+                                  f"({'; '.join(changed)}); resume with the same settings, or use --force")
+        if int(state["step"]) > self.total_steps:
+            raise CheckpointError(f"{path} is at step {state['step']}, past this run's {self.total_steps} "
+                                  f"steps (optim.max_steps / optim.epochs)")
+        self.load_state_dict(state)
         self.resumed_from = path
         log.info("resumed from %s (step %d, epoch %d, batch %d)", path, self.step, self.epoch, self.micro_pos)
         return True
@@ -263,6 +287,18 @@ class PretrainTrainer:
         raise NonFiniteLossError(
             f"non-finite loss at step {step}: {terms}; stopping. Last good checkpoint: {last or 'none'} "
             f"(resume with --resume, e.g. with a lower lr)")
+
+    def check_weights_finite(self) -> None:
+        """Raise :class:`NonFiniteLossError` when a weight is NaN / inf, so no checkpoint holds such weights
+        (a finite loss can still come with exploding weights)."""
+        flags = [torch.isfinite(p.detach()).all() for p in self.model.parameters() if p.is_floating_point()]
+        bad = torch.stack(flags).logical_not().any().float().reshape(1)
+        if self.ddp is not None:
+            torch.distributed.all_reduce(bad)
+        if float(bad) > 0:
+            last = latest_checkpoint(self.out / "checkpoints")
+            raise NonFiniteLossError(f"weights became non-finite by step {self.step}; stopping. Last good "
+                                     f"checkpoint: {last or 'none'} (resume with --resume, e.g. a lower lr)")
 
     def fit(self) -> dict[str, float]:
         """Train until ``total_steps``; returns the last logged metrics."""
@@ -358,13 +394,15 @@ class PretrainTrainer:
 
 
 def run_pretrain(cfg: dict[str, Any] | str | Path, overrides: list[str] | None = None, resume: bool = False,
-                 corpus: Any = None, model: torch.nn.Module | None = None) -> dict[str, float]:
-    """Pre-train from a config dict or YAML path; returns the last logged metrics."""
+                 corpus: Any = None, model: torch.nn.Module | None = None, force: bool = False
+                 ) -> dict[str, float]:
+    """Pre-train from a config dict or YAML path; returns the last logged metrics. ``resume``: continue
+    from the run directory's newest valid checkpoint (``force``: even under changed run settings)."""
     if not isinstance(cfg, dict):
         cfg = load_config(cfg, overrides)
     trainer = PretrainTrainer(cfg, corpus=corpus, model=model)
     if resume:
-        trainer.resume()
+        trainer.resume(force=force)
     try:
         return trainer.fit()
     finally:
