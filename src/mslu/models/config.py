@@ -57,7 +57,11 @@ class EncoderConfig:
     non_manual: StreamConfig = field(default_factory=lambda: StreamConfig(1536, 6144, 16))
     max_frames: int = 256
     cls_token: bool = False  # learnable [CLS] per stream (coarse-grained similarity, Tab. XVIII)
-    norm_first: bool = True
+    norm_first: bool = True  # pre-norm transformer blocks
+    # attention function (mslu.models.kernels.ATTENTION_FUNCTIONS), same equations: "sdpa" (torch's
+    # scaled_dot_product_attention), "eager" (written out, the reference) or "cpu_fused" (hand-written
+    # backward for CPU training; "sdpa" on other devices)
+    attn_impl: str = "sdpa"
 
 
 @dataclass
