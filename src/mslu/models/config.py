@@ -135,15 +135,16 @@ class PretrainConfig:
             return cfg
         if name == "small":
             return cls(
-                # shaped for a CPU's bf16 matmul units (docs/model.md "Speed"): width 512 with FFN 4x and
-                # heads of 128 put most of the work in large matmuls; one block per stream keeps a step
-                # short; one 16-channel GCN block with per-frame LayerNorm keeps the memory-bound
-                # (79 joints x frames) work small
+                # shaped for a CPU's bf16 matmul units (docs/model.md "Performance notes"): width 512 with
+                # FFN 4x and heads of 128 put most of the work in large matmuls; one block per stream keeps
+                # a step short; one 16-channel GCN block with per-frame LayerNorm keeps the memory-bound
+                # (79 joints x frames) work small; the CPU attention kernel ("sdpa" on other devices)
                 encoder=EncoderConfig(
                     embedding=EmbeddingConfig(dim=512, gcn_channels=(16,), norm="frame"),
                     num_blocks=1,
                     manual=StreamConfig(512, 2048, 4, 0.0),
                     non_manual=StreamConfig(512, 2048, 4, 0.0),
+                    attn_impl="cpu_fused",
                 ),
                 loss=LossConfig(embed_dim=128, decoder_hidden=256),
             )
