@@ -90,8 +90,10 @@ def test_dense_graph_conv_only_on_cpu_for_narrow_layers():
 def test_fast_paths_off_nests_restores_and_checks_names():
     with fast_paths_off("fused_linear"):
         assert not FAST_PATHS.fused_linear and FAST_PATHS.dense_graph_conv
-        with fast_paths_off():
+        with fast_paths_off("fused_linear", "dense_graph_conv", "similarity_backward"):
             assert not any(vars(FAST_PATHS).values())
+        with fast_paths_off():
+            assert not FAST_PATHS.fused_linear and FAST_PATHS.dense_graph_conv
         assert not FAST_PATHS.fused_linear and FAST_PATHS.similarity_backward
     assert FAST_PATHS.fused_linear
     with pytest.raises(RuntimeError), fast_paths_off("similarity_backward"):

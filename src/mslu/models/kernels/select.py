@@ -47,13 +47,13 @@ FAST_PATHS = FastPaths()
 
 @contextmanager
 def fast_paths_off(*names: str) -> Iterator[None]:
-    """Turn the named :class:`FastPaths` off inside the block (all of them without names)."""
+    """Turn the named :class:`FastPaths` off inside the block (none without names)."""
     known = [f.name for f in fields(FastPaths)]
     unknown = set(names) - set(known)
     if unknown:
         raise ValueError(f"unknown fast paths {sorted(unknown)}; known: {', '.join(known)}")
     old = {n: getattr(FAST_PATHS, n) for n in known}
-    for n in names or known:
+    for n in names:
         setattr(FAST_PATHS, n, False)
     try:
         yield
