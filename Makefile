@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pose_speed.py --repeats 300
 	$(BIN)/python benchmarks/decoding_speed.py
 	$(BIN)/python benchmarks/kernel_speed.py --reps 5
-	$(BIN)/python benchmarks/pretrain_step.py --threads 1 --rounds 1 --no-cache-compare
+	$(BIN)/python benchmarks/pretrain_step.py --threads 1 --steps 3 --rounds 1 --no-cache-compare
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info runs
