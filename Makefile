@@ -32,8 +32,14 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+## The quick benchmarks (each well under a minute on 2 cores; figures in docs/benchmarks.md).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/corpus_io.py
+	$(BIN)/python benchmarks/corpus_io.py --num-samples 10000
+	$(BIN)/python benchmarks/synth_speed.py --num-samples 1000
+	$(BIN)/python benchmarks/pose_speed.py --repeats 300
+	$(BIN)/python benchmarks/decoding_speed.py
+	$(BIN)/python benchmarks/kernel_speed.py --reps 5
+	$(BIN)/python benchmarks/pretrain_step.py --threads 1 --steps 3 --rounds 1 --no-cache-compare
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info runs

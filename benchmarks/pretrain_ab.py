@@ -1,70 +1,53 @@
 """A/B of whole pre-training steps in one process: variants run in turn, so a shared machine's speed changes
 hit them alike. Each variant is its own trainer, built from the same config and seed as the others plus its
-own config overrides, and may turn fast paths off (their reference implementations, same equations).
+own config overrides, and may turn fast paths off (their plain forms, same equations).
 
     taskset -c 0 .venv/bin/python benchmarks/pretrain_ab.py --threads 1 \\
-        --variant mslu: --variant autograd-similarity:@autograd_similarity
-    taskset -c 0 .venv/bin/python benchmarks/pretrain_ab.py --threads 1 --num-samples 600 --batch 32 \\
-        --variant frame:model.encoder.embedding.norm=frame --variant node:model.encoder.embedding.norm=node
+        --variant sdpa: --variant cpu_fused:model.encoder.attn_impl=cpu_fused
+    taskset -c 0 .venv/bin/python benchmarks/pretrain_ab.py --threads 1 \\
+        --variant mslu: --variant autograd-similarity:@similarity_backward
 
 ``--variant NAME:ITEMS`` with comma-separated ITEMS: ``KEY=VALUE`` (a trainer config override, as
-``mslu pretrain --set``) or ``@SWITCH`` (a fast path off: ``@plain_linear``, ``@reference_attention``,
-``@factored_graph_conv``, ``@autograd_similarity``). Prints, per variant, the best and median time per step
-over the rounds, model FLOPs (nominal, as ``pretrain_step.py`` counts them), MFU of the best round against
-the run's best matmul peak, and the best-round time relative to the first variant.
+``mslu pretrain --set``) or ``@FAST_PATH`` (one of ``mslu.models.kernels.FastPaths`` turned off:
+``@fused_linear``, ``@dense_graph_conv``, ``@similarity_backward``). Prints, per variant, the best and median
+time per step over the rounds, model FLOPs (nominal, as ``pretrain_step.py`` counts them), MFU of the best
+round against the run's best matmul peak, and the best-round time relative to the first variant.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pretrain_step import (  # noqa: E402
-    PEAK_SHAPES,
-    SMALL_CONFIG,
-    MatmulPeak,
-    bench_overrides,
-    build_corpus,
-    nominal_flops,
-)
+from _common import PEAK_SHAPES, SMALL_CONFIG, MatmulPeak, bench_overrides, build_corpus, nominal_flops
+from mslu.models.kernels import FastPaths, fast_paths_off
+from mslu.training.pretrainer import PretrainTrainer
+from mslu.training.run_config import load_config
+
+FAST_PATH_NAMES = [f.name for f in fields(FastPaths)]
 
 
-def switches() -> dict:
-    from mslu.models.cpu_attention import reference_attention
-    from mslu.models.cpu_linear import plain_linear
-    from mslu.models.embedding import factored_graph_conv
-    from mslu.models.similarity import autograd_similarity
-
-    return {
-        "plain_linear": plain_linear,
-        "reference_attention": reference_attention,
-        "factored_graph_conv": factored_graph_conv,
-        "autograd_similarity": autograd_similarity,
-    }
-
-
-def parse_variant(text: str, known: dict) -> tuple[str, list[str], list]:
+def parse_variant(text: str) -> tuple[str, list[str], list[str]]:
     name, sep, items = text.partition(":")
     if not sep or not name:
         raise SystemExit(f"--variant {text!r}: expected NAME:ITEMS (ITEMS may be empty)")
     overrides, offs = [], []
     for item in filter(None, (i.strip() for i in items.split(","))):
         if item.startswith("@"):
-            if item[1:] not in known:
-                raise SystemExit(f"--variant {name}: unknown switch {item!r}; known: {', '.join(known)}")
-            offs.append(known[item[1:]])
+            if item[1:] not in FAST_PATH_NAMES:
+                raise SystemExit(f"--variant {name}: unknown fast path {item!r}; known: "
+                                 f"{', '.join(FAST_PATH_NAMES)}")
+            offs.append(item[1:])
         elif "=" in item:
             overrides.append(item)
         else:
-            raise SystemExit(f"--variant {name}: {item!r} is neither KEY=VALUE nor @SWITCH")
+            raise SystemExit(f"--variant {name}: {item!r} is neither KEY=VALUE nor @FAST_PATH")
     return name, overrides, offs
 
 
@@ -85,11 +68,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from mslu.training.config import load_config
-    from mslu.training.pretrain import PretrainTrainer
-
-    known = switches()
-    variants = [parse_variant(v, known) for v in args.variant]
+    variants = [parse_variant(v) for v in args.variant]
     tmp = tempfile.TemporaryDirectory()
     corpus = build_corpus(Path(tmp.name) / "corpus", args.num_samples, 0).root
     runs = []
@@ -102,10 +81,8 @@ def main() -> None:
         batches = [next(loader) for _ in range(args.steps)]
 
         def step(b, trainer=trainer, offs=offs):
-            with ExitStack() as stack:
-                for off in offs:
-                    stack.enter_context(off())
-                trainer.train_step([b])
+            with fast_paths_off(*offs):
+                return trainer.train_step([b])
 
         for b in batches:  # warm-up: kernels are set up once per shape
             step(b)

@@ -6,8 +6,9 @@ large matmul shapes, sampled before and after every timed step (paired; a shared
 from second to second). Reported: the median over steps of FLOPs / step time / the better of its two
 neighbouring peak samples (the same without padding frames' share); two best-of figures against the run's
 best peak (steps whose neighbouring samples are both >= 90% of it; each batch's fastest step over the
-rounds); and all FLOPs / all step time / the best peak. Model FLOPs are nominal: the GCN in its factored
-form and every linear as ``F.linear`` (see ``mslu.models.embedding`` / ``mslu.models.cpu_linear``). The
+rounds); and all FLOPs / all step time / the best peak. Model FLOPs are nominal: counted with the dense GCN
+kernel and the fused-bias linear off (``mslu.models.kernels.fast_paths_off``), so the dense kernel's zeros
+are not counted. ``--profile`` adds a table of the top operators of one step. The
 `small` preset runs as ``configs/pretrain/synthetic_small.yaml`` trains it (batch, padding multiple).
 Data loading is excluded from the step time (batches are collated beforehand); the padding fraction is that
 of the length-bucketed sampler over one epoch of the synthetic corpus. On a loaded shared CPU,
@@ -15,6 +16,7 @@ of the length-bucketed sampler over one epoch of the synthetic corpus. On a load
 
     .venv/bin/python benchmarks/pretrain_step.py                              # small preset, CPU, bf16
     .venv/bin/python benchmarks/pretrain_step.py --preset paper --device cuda --batch 64
+    .venv/bin/python benchmarks/pretrain_step.py --set model.encoder.attn_impl=cpu_fused --profile
 """
 
 from __future__ import annotations
@@ -27,77 +29,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.profiler import ProfilerActivity, profile
+
+from _common import PEAK_SHAPES, SMALL_CONFIG, MatmulPeak, bench_overrides, build_corpus, nominal_flops, sync
+from mslu.data.batching import BucketBatchSampler, padding_fraction
+from mslu.training.pretrainer import PretrainTrainer
+from mslu.training.run_config import load_config
 
 TARGETS = {"cpu": 0.25, "cuda": 0.40}
 PADDING_TARGET = 0.10
-SMALL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pretrain" / "synthetic_small.yaml"
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-PEAK_SHAPES = {"cpu": [(1024, 1024, 1024), (2048, 1024, 1024), (3072, 768, 3072)],
-               "cuda": [(8192, 8192, 8192), (16384, 8192, 8192)]}
-
-
-class MatmulPeak:
-    """Best achieved FLOP/s of large ``dtype`` matmuls (several shapes: the fastest one differs between
-    machines), sampled between the timed steps so that each step has a peak measured next to it."""
-
-    def __init__(self, device: torch.device, dtype: torch.dtype, shapes: list[tuple[int, int, int]]):
-        self.device = device
-        self.ops = [(2 * m * k * n, torch.randn(m, k, device=device).to(dtype),
-                     torch.randn(k, n, device=device).to(dtype)) for m, k, n in shapes]
-        self.best = 0.0
-        for _, a, b in self.ops:
-            a @ b
-        sync(device)
-
-    def sample(self, reps: int = 2) -> float:
-        """Best FLOP/s over ``reps`` runs of every shape, now; also updates the run's overall best."""
-        best = 0.0
-        for _ in range(reps):
-            for flop, a, b in self.ops:
-                sync(self.device)
-                t = time.perf_counter()
-                a @ b
-                sync(self.device)
-                best = max(best, flop / (time.perf_counter() - t))
-        self.best = max(self.best, best)
-        return best
-
-
-def build_corpus(root: Path, num_samples: int, seed: int):
-    from mslu.data.corpus import Corpus, CorpusWriter
-    from mslu.data.synth import SynthConfig, generate_samples
-
-    with CorpusWriter(root) as w:
-        for s in generate_samples(SynthConfig(seed=seed, num_samples=num_samples)):
-            w.add(s)
-    return Corpus(root)
-
-
-def bench_overrides(corpus: str, out: str, batch: int | None) -> list[str]:
-    """Trainer config overrides every step benchmark uses: its corpus and output folder, quiet runs, the
-    text-feature cache in memory, and ``batch`` (None: the config's)."""
-    return [f"data.corpus={corpus}", f"run.out={out}", "run.progress=false", "run.tensorboard=false",
-            "data.text_cache=true", "data.text_cache_dir=null",
-            *([f"data.batch_size={batch}"] if batch else [])]
-
-
-def nominal_flops(trainer, batch: dict) -> int:
-    """Model FLOPs of one training step on ``batch`` (the step is taken): the factored GCN and plain
-    ``F.linear`` (the counter does not see oneDNN's linear); the dense GCN kernel's zeros are not counted."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from mslu.models.cpu_linear import plain_linear
-    from mslu.models.embedding import factored_graph_conv
-
-    with FlopCounterMode(display=False) as fc, factored_graph_conv(), plain_linear():
-        trainer.train_step([batch])
-    return fc.get_total_flops()
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -126,7 +66,8 @@ def main() -> None:
     ap.add_argument("--no-cache-compare", action="store_true", help="skip the run without text-feature cache")
     ap.add_argument("--corpus", default=None, help="existing corpus instead of a fresh synthetic one")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra trainer config override, e.g. model.encoder.num_blocks=3 (repeatable)")
+                    help="extra trainer config override, e.g. model.encoder.attn_impl=eager (repeatable)")
+    ap.add_argument("--profile", action="store_true", help="also print the top operators of one step")
     args = ap.parse_args()
 
     if args.threads:
@@ -134,10 +75,6 @@ def main() -> None:
     device = torch.device(args.device)
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
     peak = MatmulPeak(device, dtype, PEAK_SHAPES["cuda" if device.type == "cuda" else "cpu"])
-
-    from mslu.data.batching import BucketBatchSampler, padding_fraction
-    from mslu.training.config import load_config
-    from mslu.training.pretrain import PretrainTrainer
 
     tmp = tempfile.TemporaryDirectory()
     t0 = time.perf_counter()
@@ -266,6 +203,13 @@ def main() -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    if args.profile:
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        with profile(activities=activities, record_shapes=True) as prof:
+            trainer.train_step([timed_batches[0]])
+        sort = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+        print(prof.key_averages(group_by_input_shape=True).table(sort_by=sort, row_limit=30,
+                                                                 max_name_column_width=40))
     tmp.cleanup()
 
 

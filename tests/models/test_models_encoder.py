@@ -1,4 +1,5 @@
-"""psi_SE (Eq. 1): GCN embedding, two streams, padding, bf16 autocast, save/load."""
+"""psi_SE (Eq. 1): GCN embedding, two streams, transformer blocks, attention functions, padding, bf16
+autocast, save/load."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 import torch
 
 from mslu.models.config import PretrainConfig
-from mslu.models.embedding import SpatialGraphConv, partitioned_adjacency
+from mslu.models.embedding import PoseEmbedding, SpatialGraphConv, partitioned_adjacency
 from mslu.models.encoder import SignPoseEncoder
+from mslu.models.kernels import ATTENTION_FUNCTIONS, fast_paths_off
 from mslu.pose.skeleton import SL79_CENTER, adjacency, hop_distance
 
 
@@ -110,13 +112,17 @@ def test_bf16_autocast_backward():
 
 
 def test_save_and_load_roundtrip(tmp_path):
-    enc = SignPoseEncoder(_cfg(cls_token=True)).eval()
+    enc = SignPoseEncoder(_cfg(cls_token=True, attn_impl="cpu_fused")).eval()
     enc.save_pretrained(tmp_path / "enc")
     assert (tmp_path / "enc" / "model.safetensors").is_file() and (tmp_path / "enc" / "config.json").is_file()
     back = SignPoseEncoder.from_pretrained(tmp_path / "enc").eval()
     assert back.cfg == enc.cfg
     x, fm = torch.rand(1, 6, 79, 3), torch.ones(1, 6, dtype=torch.bool)
     torch.testing.assert_close(back(x, fm), enc(x, fm))
+    other = SignPoseEncoder.from_pretrained(tmp_path / "enc", attn_impl="eager").eval()
+    assert other.cfg.attn_impl == "eager"
+    assert other.encoders["manual"].blocks[0].self_attn.attn_impl == "eager"
+    torch.testing.assert_close(other(x, fm), enc(x, fm), atol=1e-5, rtol=1e-5)
     with pytest.raises(FileNotFoundError):
         SignPoseEncoder.from_pretrained(tmp_path / "missing")
 
@@ -141,140 +147,130 @@ def _embedding_grads(emb, pose, fm, ctx):
 def test_dense_graph_conv_equals_factored(dense_layers, norm):
     """The dense per-frame kernel computes the same graph conv (outputs and gradients) as the factored form,
     in any mix of layouts."""
-    from contextlib import nullcontext
-
-    from mslu.models.embedding import PoseEmbedding, factored_graph_conv
-
     torch.manual_seed(0)
     cfg = _cfg().embedding
     cfg.gcn_channels = (6, 6)[: len(dense_layers)]
     cfg.norm = norm
     emb = PoseEmbedding(cfg, ("manual", "non_manual"))
     for layer, dense in zip(emb.gcn, dense_layers):
-        layer.dense = dense
+        layer.narrow = dense
         with torch.no_grad():
             layer.importance.uniform_(0.5, 1.5)
     pose = torch.randn(2, 5, 79, 3)
     fm = torch.ones(2, 5, dtype=torch.bool)
     fm[1, 3:] = False
     out, grads = _embedding_grads(emb, pose, fm, nullcontext())
-    ref, ref_grads = _embedding_grads(emb, pose, fm, factored_graph_conv())
+    ref, ref_grads = _embedding_grads(emb, pose, fm, fast_paths_off("dense_graph_conv"))
     for s in out:
         torch.testing.assert_close(out[s], ref[s], atol=1e-5, rtol=1e-5)
     for n in grads:
         torch.testing.assert_close(grads[n], ref_grads[n], atol=1e-4, rtol=1e-4)
 
 
-def test_narrow_layers_run_dense():
-    from mslu.models.embedding import PoseEmbedding
-
+def test_narrow_layers_run_dense_on_cpu_only():
     small = PoseEmbedding(PretrainConfig.preset("small").encoder.embedding, ("manual", "non_manual"))
     paper = PoseEmbedding(PretrainConfig.preset("paper").encoder.embedding, ("manual", "non_manual"))
-    assert [layer.dense for layer in small.gcn] == [True]
-    assert [layer.dense for layer in paper.gcn] == [True, False, False]  # 3 -> 64 dense, wider factored
+    assert [layer.runs_dense("cpu") for layer in small.gcn] == [True]
+    assert [layer.runs_dense("cpu") for layer in paper.gcn] == [True, False, False]  # 3 -> 64 dense only
+    assert not any(layer.runs_dense("cuda") for layer in paper.gcn)
 
 
-def test_cpu_linear_equals_autocast_linear():
-    """The fused-bias oneDNN linear gives F.linear's bf16-autocast outputs and gradients (or is F.linear)."""
-    from mslu.models.cpu_linear import linear, plain_linear
-
-    torch.manual_seed(0)
-    x = torch.randn(3, 7, 16, requires_grad=True)
-    w = torch.randn(8, 16, requires_grad=True)
-    b = torch.randn(8, requires_grad=True)
-    results = []
-    for fused in (True, False):
-        for t in (x, w, b):
-            t.grad = None
-        with (nullcontext() if fused else plain_linear()), torch.autocast("cpu", dtype=torch.bfloat16):
-            y = linear(x, w, b)
-        (y.float() * torch.linspace(-1, 1, 8)).sum().backward()
-        results.append([y.detach(), x.grad, w.grad, b.grad])
-    for got, ref in zip(*results):
-        assert got.dtype == ref.dtype
-        torch.testing.assert_close(got, ref, atol=0, rtol=0)
-    with torch.no_grad():  # outside autocast / without autograd it is F.linear
-        torch.testing.assert_close(linear(x, w, b), torch.nn.functional.linear(x, w, b))
-
-
-def _encoder_runs(*contexts, bf16: bool):
-    """Output and parameter gradients of one tiny encoder on one padded batch, once inside each context."""
+def _encoder_runs(*runs, bf16: bool):
+    """Output and parameter gradients of one tiny encoder on one padded batch, once per (attn_impl,
+    context)."""
     torch.manual_seed(0)
     enc = SignPoseEncoder(_cfg())
     pose, fm = torch.rand(2, 6, 79, 3), torch.ones(2, 6, dtype=torch.bool)
     fm[0, 4:] = False
+    weights = torch.randn(2, 6, enc.output_dim)
     res = []
-    for ctx in contexts:
+    for attn_impl, ctx in runs:
+        _set_attn_impl(enc, attn_impl)
         enc.zero_grad()
         with ctx, torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out = enc(pose, fm)
-        out.float().pow(2).sum().backward()
+        (out.float() * weights).sum().backward()
         res.append((out.detach().float(), [p.grad.clone() for p in enc.parameters()]))
     return res
 
 
-def test_encoder_fused_linear_matches_plain():
-    from mslu.models.cpu_linear import plain_linear
+def _set_attn_impl(enc: SignPoseEncoder, attn_impl: str) -> None:
+    for stream in enc.encoders.values():
+        for block in stream.blocks:
+            block.self_attn.attn_impl = attn_impl
 
-    res = _encoder_runs(nullcontext(), plain_linear(), bf16=True)
+
+def test_encoder_fused_linear_matches_plain():
+    res = _encoder_runs(("sdpa", nullcontext()), ("sdpa", fast_paths_off("fused_linear")), bf16=True)
     torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
     for a, b in zip(res[0][1], res[1][1]):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_attention_core_matches_autograd(dtype):
-    """The hand-written attention backward gives autograd's gradients (padding keys masked)."""
-    from mslu.models.cpu_attention import (
-        AttentionCore,
-        attention_probs,
-        merge_heads,
-        padding_bias,
-        split_heads,
-    )
-
-    torch.manual_seed(0)
-    b, t, h, d = 3, 7, 2, 8
-    qkv = torch.randn(b, t, 3, h, d).to(dtype).requires_grad_()
-    pad = torch.zeros(b, t, dtype=torch.bool)
-    pad[1, 5:] = True
-    bias = padding_bias(pad, b, h, t, dtype)
-    g = torch.randn(b, t, h * d).to(dtype)
-
-    out = AttentionCore.apply(qkv, bias)
-    (grad,) = torch.autograd.grad(out, qkv, g)
-    q, k, v = split_heads(qkv).unbind(0)
-    p = attention_probs(q, k, bias, d**-0.5).to(dtype)
-    ref = merge_heads(torch.bmm(p, v), b)
-    (ref_grad,) = torch.autograd.grad(ref, qkv, g)
-    tol = dict(atol=0, rtol=0) if dtype == torch.float32 else dict(atol=2e-2, rtol=2e-2)
-    torch.testing.assert_close(out, ref, **tol)
-    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=3e-2, rtol=3e-2)
-    torch.testing.assert_close(grad, ref_grad, **tol)
-    assert grad[1, 5:].abs().sum() > 0  # padded frames still get query / value gradients
-    assert grad.dtype == dtype
-
-
-def test_encoder_attention_core_matches_autograd():
-    from mslu.models.cpu_attention import reference_attention
-
-    res = _encoder_runs(nullcontext(), reference_attention(), bf16=False)
-    torch.testing.assert_close(res[0][0], res[1][0], atol=0, rtol=0)
-    for a, b in zip(res[0][1], res[1][1]):
+@pytest.mark.parametrize("attn_impl", ["sdpa", "cpu_fused"])
+def test_attention_functions_give_the_eager_encoder(attn_impl):
+    """sdpa / cpu_fused / eager: same encoder outputs and gradients (fp32 rounding), padding masked."""
+    ref, got = _encoder_runs(("eager", nullcontext()), (attn_impl, nullcontext()), bf16=False)
+    torch.testing.assert_close(got[0], ref[0], atol=1e-5, rtol=1e-5)
+    for a, b in zip(got[1], ref[1]):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_attn_impl_reaches_every_block(monkeypatch):
+    calls = []
+    eager = ATTENTION_FUNCTIONS["eager"]
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape)
+        return eager(*args, **kwargs)
+
+    monkeypatch.setitem(ATTENTION_FUNCTIONS, "eager", spy)
+    cfg = _cfg(attn_impl="eager", num_blocks=2)
+    enc = SignPoseEncoder(cfg)
+    enc(torch.rand(1, 5, 79, 3), torch.ones(1, 5, dtype=torch.bool))
+    assert len(calls) == 2 * 2  # two blocks in each of the two streams
+    calls.clear()
+    SignPoseEncoder(_cfg())(torch.rand(1, 5, 79, 3), torch.ones(1, 5, dtype=torch.bool))  # "sdpa"
+    assert calls == []
+    with pytest.raises(ValueError, match="unknown attn_impl"):
+        SignPoseEncoder(_cfg(attn_impl="flash"))
+
+
+def test_forward_hooks_fire_on_attention_and_ffn_linears():
+    enc = SignPoseEncoder(_cfg())
+    block = enc.encoders["manual"].blocks[0]
+    seen = []
+    for name in ("self_attn.qkv", "self_attn.out_proj", "fc1", "fc2"):
+        block.get_submodule(name).register_forward_hook(lambda m, i, o, name=name: seen.append(name))
+    fm = torch.ones(2, 5, dtype=torch.bool)
+    for bf16 in (False, True):  # plain and fused-bias kernels
+        seen.clear()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            enc(torch.rand(2, 5, 79, 3), fm).float().sum().backward()
+        assert seen == ["self_attn.qkv", "self_attn.out_proj", "fc1", "fc2"]
+
+
+def test_a_forward_hook_can_change_the_ffn_output():
+    """Module swaps / adapters work: a hook's return value replaces fc2's output."""
+    enc = SignPoseEncoder(_cfg()).eval()
+    x, fm = torch.rand(1, 5, 79, 3), torch.ones(1, 5, dtype=torch.bool)
+    ref = enc(x, fm)
+    handle = enc.encoders["manual"].blocks[0].fc2.register_forward_hook(lambda m, i, o: o + 1.0)
+    changed = enc(x, fm)
+    handle.remove()
+    assert not torch.allclose(changed[..., :16], ref[..., :16])
+    torch.testing.assert_close(changed[..., 16:], ref[..., 16:])  # the other stream is untouched
 
 
 @pytest.mark.parametrize("residual", ["identity", "linear"])
 @pytest.mark.parametrize("dense", [True, False])
 def test_frame_norm_matches_reference(residual, dense):
     """norm="frame": statistics over all nodes and channels of a frame, per-channel scale and shift."""
-    from mslu.models.embedding import SpatialGraphConv
-
     torch.manual_seed(0)
     a = torch.from_numpy(partitioned_adjacency("spatial"))
     c_in = 4 if residual == "identity" else 3
     layer = SpatialGraphConv(c_in, 4, a, True, 0.0, norm="frame")
-    layer.dense = dense
+    layer.narrow = dense
     with torch.no_grad():
         layer.norm.weight.uniform_(0.5, 1.5)
         layer.norm.bias.uniform_(-0.5, 0.5)

@@ -148,6 +148,8 @@ def test_config_roundtrip_and_presets():
     assert paper.mask.ratio == 0.4 and paper.loss.temperature == 0.07 and paper.loss.lambda_stc == 1.0
     assert paper.text.name_or_path == "facebook/mbart-large-cc25" and paper.text.max_length == 128
     assert paper.encoder.max_frames == 256
+    assert paper.encoder.attn_impl == "sdpa"
+    assert PretrainConfig.preset("small").encoder.attn_impl == "cpu_fused"  # the CPU preset
     with pytest.raises(ValueError, match="unknown keys"):
         PretrainConfig.from_dict({"encoder": {"blocks": 3}})
 

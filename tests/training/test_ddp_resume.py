@@ -76,7 +76,8 @@ def test_killed_and_resumed_ddp_run_is_bit_identical(tmp_path):
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
     _spawn(corpus, straight, "straight")
     _spawn(corpus, interrupted, "killed")
-    assert sorted(p.name for p in (interrupted / "checkpoints").iterdir()) == ["step-3.pt", "step-3.pt.sha256"]
+    names = sorted(p.name for p in (interrupted / "checkpoints").iterdir())
+    assert names == ["step-3.pt", "step-3.pt.sha256"]
     assert len(_rows(interrupted / "metrics.csv")) == 5
     resumed_states = {}
     for r in range(WORLD):

@@ -57,7 +57,11 @@ class EncoderConfig:
     non_manual: StreamConfig = field(default_factory=lambda: StreamConfig(1536, 6144, 16))
     max_frames: int = 256
     cls_token: bool = False  # learnable [CLS] per stream (coarse-grained similarity, Tab. XVIII)
-    norm_first: bool = True
+    norm_first: bool = True  # pre-norm transformer blocks
+    # attention function (mslu.models.kernels.ATTENTION_FUNCTIONS), same equations: "sdpa" (torch's
+    # scaled_dot_product_attention), "eager" (written out, the reference) or "cpu_fused" (hand-written
+    # backward for CPU training; "sdpa" on other devices)
+    attn_impl: str = "sdpa"
 
 
 @dataclass
@@ -131,15 +135,16 @@ class PretrainConfig:
             return cfg
         if name == "small":
             return cls(
-                # shaped for a CPU's bf16 matmul units (docs/model.md "Speed"): width 512 with FFN 4x and
-                # heads of 128 put most of the work in large matmuls; one block per stream keeps a step
-                # short; one 16-channel GCN block with per-frame LayerNorm keeps the memory-bound
-                # (79 joints x frames) work small
+                # shaped for a CPU's bf16 matmul units (docs/model.md "Performance notes"): width 512 with
+                # FFN 4x and heads of 128 put most of the work in large matmuls; one block per stream keeps
+                # a step short; one 16-channel GCN block with per-frame LayerNorm keeps the memory-bound
+                # (79 joints x frames) work small; the CPU attention kernel ("sdpa" on other devices)
                 encoder=EncoderConfig(
                     embedding=EmbeddingConfig(dim=512, gcn_channels=(16,), norm="frame"),
                     num_blocks=1,
                     manual=StreamConfig(512, 2048, 4, 0.0),
                     non_manual=StreamConfig(512, 2048, 4, 0.0),
+                    attn_impl="cpu_fused",
                 ),
                 loss=LossConfig(embed_dim=128, decoder_hidden=256),
             )

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mslu.models.config import EmbeddingConfig
-from mslu.models.cpu_linear import linear
-from mslu.models.switch import Switch
+from mslu.models.kernels import FusedLinear, use_dense_graph_conv
+from mslu.models.kernels.graph_conv import dense_graph_conv, factored_graph_conv
 from mslu.pose.layouts import SL79
 from mslu.pose.skeleton import SL79_CENTER, hop_distance
 
@@ -68,36 +68,21 @@ def partitioned_adjacency(
     return a.astype(np.float32)
 
 
-# A layer whose per-frame dense kernel (V * C_in) x (V * C_out) has at most this many entries runs as one
-# dense matmul per frame (see SpatialGraphConv); wider layers use the factored, nodes-first form.
+# A layer whose per-frame dense kernel (V * C_in) x (V * C_out) has at most this many entries is "narrow":
+# on CPU it runs as one dense matmul per frame (mslu.models.kernels.graph_conv).
 DENSE_KERNEL_MAX = 1 << 21
-_dense = Switch()
-
-
-def factored_graph_conv():
-    """Run every :class:`SpatialGraphConv` in its factored form: same outputs, fewer (and the model's
-    nominal) FLOPs. ``benchmarks/pretrain_step.py`` counts model FLOPs inside it."""
-    return _dense.off()
 
 
 class SpatialGraphConv(nn.Module):
     """One ST-GCN block without TCN: partitioned graph conv + LayerNorm + residual + ReLU.
 
-    ``forward`` takes frames-first ``(N, V, C)``; :meth:`forward_nodes_first` the ``(V, N, C)`` layout. The
-    graph conv is computed as in ST-GCN (``conv`` = 1x1 projection to K partitions, then ``out[w] = sum_k
-    sum_v y_k[v] A_k[v, w]``) in one of two mathematically identical forms:
-
-    * factored (:meth:`forward_nodes_first`), "aggregate, then project": ``out[w] = sum_k (sum_v A_k[v, w]
-      x[v]) W_k + sum_k (sum_v A_k[v, w]) b_k`` -- one big matmul of the stacked adjacency with all frames'
-      node features, one batched matmul with the stacked weights;
-    * dense (:meth:`forward_dense`), for narrow layers such as the first (3 input channels): the whole
-      layer is one ``(V * C_in) x (V * C_out)`` kernel ``K[(v, c), (w, o)] = sum_k A_k[v, w] W_k[o, c]``,
-      built per step from A, the edge importance and W, and applied to all frames with one matmul. It does
-      more multiply-adds (the kernel is mostly zeros) but no reorder copies, which is faster on CPUs where
-      such narrow layers are memory-bound. Model FLOPs are counted in the factored form
-      (:func:`factored_graph_conv`).
-
-    The residual projection is fused into a matmul's accumulation and its bias into the LayerNorm shift.
+    The graph conv is ST-GCN's (``conv`` = 1x1 projection to K partitions, then ``out[w] = sum_k sum_v
+    y_k[v] A_k[v, w]``, edge importance multiplying A), computed in the factored form on nodes-first
+    ``(V, N, C)`` features (:meth:`forward_nodes_first`) or in the dense form on frames-first ``(N, V, C)``
+    ones (:meth:`forward_dense`), see :mod:`mslu.models.kernels.graph_conv`; ``forward`` takes frames-first
+    input and picks the form by device (:meth:`runs_dense`). The residual projection is fused into a
+    matmul's accumulation and its bias into the LayerNorm shift, so the block uses ``conv`` and ``residual``
+    through their parameters (forward hooks on them do not fire).
     """
 
     def __init__(
@@ -126,11 +111,10 @@ class SpatialGraphConv(nn.Module):
         self.residual = nn.Identity() if c_in == c_out else nn.Linear(c_in, c_out)
         self.dropout = nn.Dropout(dropout)
         v = a.shape[1]
-        self.dense = (v * c_in) * (v * c_out) <= DENSE_KERNEL_MAX
+        self.narrow = (v * c_in) * (v * c_out) <= DENSE_KERNEL_MAX
 
-    @property
-    def use_dense(self) -> bool:
-        return self.dense and _dense.on
+    def runs_dense(self, device_type: str) -> bool:
+        return use_dense_graph_conv(device_type, self.narrow)
 
     def _adjacency(self) -> torch.Tensor:
         """(K, V, W) adjacency with edge importance, in the input's node order."""
@@ -140,32 +124,18 @@ class SpatialGraphConv(nn.Module):
         return a
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, V, C)
-        if self.use_dense:
+        if self.runs_dense(x.device.type):
             return self.forward_dense(x)
         return self.forward_nodes_first(x.transpose(0, 1)).transpose(0, 1)
 
     def forward_dense(self, x: torch.Tensor) -> torch.Tensor:
         """(N, V, C_in) -> (N, V, C_out) with the dense per-frame kernel."""
-        n, v, c = x.shape
-        k, co = self.k, self.c_out
-        a = self._adjacency()
-        w = self.conv.weight.view(k, co, c)
-        kernel = torch.einsum("kvw,koc->vcwo", a, w).reshape(v * c, v * co)
-        bias = (a.sum(1).t() @ self.conv.bias.view(k, co)).reshape(v * co)
-        y = linear(x.reshape(n, v * c), kernel.t(), bias).view(n, v, co)
+        y = dense_graph_conv(x, self._adjacency(), self.conv.weight, self.conv.bias)
         return self._finish(y, x, nodes_first=False)
 
     def forward_nodes_first(self, x: torch.Tensor) -> torch.Tensor:
         """(V, N, C_in) -> (V, N, C_out) in the factored form."""
-        v, n, c = x.shape
-        k, co = self.k, self.c_out
-        a = self._adjacency()  # (K, V, W)
-        # aggregate: z[k, w, n, c] = sum_v a[k, v, w] x[v, n, c]  (one (K*W, V) @ (V, N*C) matmul)
-        z = torch.matmul(a.transpose(1, 2).reshape(k * v, v), x.reshape(v, n * c))
-        z = z.view(k, v, n, c).permute(1, 2, 0, 3).reshape(v, n, k * c)
-        w = self.conv.weight.view(k, co, c).permute(1, 0, 2).reshape(co, k * c)  # (C_out, K*C_in)
-        bias = a.sum(1).t() @ self.conv.bias.view(k, co)  # (W, C_out): sum_k colsum(A_k)[w] * b_k
-        y = torch.baddbmm(bias.unsqueeze(1), z, w.t().expand(v, k * c, co))  # (W, N, C_out)
+        y = factored_graph_conv(x, self._adjacency(), self.conv.weight, self.conv.bias)
         return self._finish(y, x, nodes_first=True)
 
     def _layer_norm(self, y: torch.Tensor, shift: torch.Tensor, nodes_first: bool) -> torch.Tensor:
@@ -226,7 +196,7 @@ class PoseEmbedding(nn.Module):
         else:
             raise ValueError(f"unknown embedding kind {cfg.kind!r}; use 'gcn' or 'linear'")
         self.proj = nn.ModuleDict(
-            {s: nn.Linear(len(SL79.groups[s]) * node_dim, cfg.dim) for s in self.streams}
+            {s: FusedLinear(len(SL79.groups[s]) * node_dim, cfg.dim) for s in self.streams}
         )
 
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -241,7 +211,7 @@ class PoseEmbedding(nn.Module):
             h = x.index_select(1, self.node_order)
             nodes_first = False
             for layer in self.gcn:
-                if layer.use_dense:
+                if layer.runs_dense(h.device.type):
                     h = h.transpose(0, 1) if nodes_first else h
                     h, nodes_first = layer.forward_dense(h), False
                 else:
@@ -256,7 +226,7 @@ class PoseEmbedding(nn.Module):
         else:
             feats = {s: x.index_select(1, getattr(self, f"idx_{s}")).flatten(1) for s in self.streams}
         for s in self.streams:
-            y = linear(feats[s], self.proj[s].weight, self.proj[s].bias)
+            y = self.proj[s](feats[s])
             if all_valid:
                 out[s] = y.view(b, t, -1)
             else:

@@ -11,14 +11,15 @@ on first use unless one is passed in, and is not needed when the batch carries p
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from mslu.models.config import PretrainConfig
-from mslu.models.decoder import PoseDecoder
 from mslu.models.encoder import SignPoseEncoder
 from mslu.models.losses import (
     normalizer,
@@ -26,6 +27,7 @@ from mslu.models.losses import (
     sign_text_contrastive_loss,
 )
 from mslu.models.masking import MaskToken, hierarchical_mask
+from mslu.models.pose_decoder import PoseDecoder
 from mslu.models.similarity import SignTextSimilarity
 from mslu.models.text_encoder import TextEncoder, text_hidden_size
 
@@ -172,10 +174,6 @@ SIMILARITY_CONFIG = "similarity.json"
 def save_similarity(model: PretrainModel, directory: str | Path) -> Path:
     """Write psi_FSTS (``similarity.*`` projector weights and ``logit_scale``) to
     ``directory/similarity.safetensors`` and its architecture + text encoder to ``similarity.json``."""
-    import json
-
-    from safetensors.torch import save_file
-
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     sd = model.similarity.state_dict()
@@ -203,10 +201,6 @@ def save_similarity(model: PretrainModel, directory: str | Path) -> Path:
 def load_similarity(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
     """(config, state) written by :func:`save_similarity`, or None when ``directory`` has no export.
     ``state`` holds ``similarity.<param>`` and ``logit_scale`` tensors."""
-    import json
-
-    from safetensors.torch import load_file
-
     d = Path(directory)
     w, c = d / SIMILARITY_WEIGHTS, d / SIMILARITY_CONFIG
     if not w.is_file():

@@ -12,13 +12,10 @@ Fine-grained, for a sign sequence i and a text j (all B x B pairs at once, no Py
 4. Row sums (one value per clip), then the mean over the valid clips gives m_ij.
 
 All tokens of the text (including the <eos> and language tokens of Eq. 2 and any [CLS]) take part.
-The B x B x n x m tensor Z comes from one matmul of all clips with all words, laid out (sign, clip, text,
-word) so that every reduction runs over contiguous memory; the softmax needs no max shift because
-cosine similarities lie in [-1, 1], and the backward is written out (``dZ = g * P * (1 + Z - r)``, with r
-the row sum), so the step costs three matmuls and a few passes over Z. The matmuls run in the autocast
-dtype when autocast is on (``matmul="autocast"``: bf16 inputs, float32 accumulation; m_ij moves by ~1e-4)
-or in float32 (``matmul="float32"``); everything after them is float32.
-``chunk`` > 0 bounds memory to O(B * chunk * n * m) by looping over blocks of texts.
+All B x B pairs are computed at once (:mod:`mslu.models.kernels.similarity`: one matmul, written-out
+backward). The matmuls run in the autocast dtype when autocast is on (``matmul="autocast"``: bf16 inputs,
+float32 accumulation; m_ij moves by ~1e-4) or in float32 (``matmul="float32"``); everything after them is
+float32. ``chunk`` > 0 bounds memory to O(B * chunk * n * m) by looping over blocks of texts.
 
 Coarse-grained (Tab. XVIII): pose = learnable [CLS] output of the encoder, text = mean of its token features;
 m_ij = cosine similarity of the projected global features.
@@ -32,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mslu.models.switch import Switch
+from mslu.models.kernels import fine_similarity_function
 
 
 def mlp(in_dim: int, out_dim: int) -> nn.Sequential:
@@ -57,56 +54,6 @@ def window_pool(
 
 
 MATMUL_MODES = ("autocast", "float32")
-
-
-class _FineSimilarity(torch.autograd.Function):
-    """m_ij of L2-normalised clips (B1, n, d) and words (B2, m, d), given each clip's weight (B1, n) in the
-    mean over clips (1 / #valid clips, 0 for padding) and the word mask (B2, m) as 0 / 1 floats."""
-
-    @staticmethod
-    def forward(ctx, sign, text, clip_weight, word_mask, mm_dtype):
-        b1, n, d = sign.shape
-        b2, m, _ = text.shape
-        s = sign.reshape(b1 * n, d).to(mm_dtype)
-        t = text.reshape(b2 * m, d).to(mm_dtype)
-        z = torch.mm(s, t.t()).float().view(b1, n, b2, m)  # Z for every (sign, clip, text, word)
-        e = z.exp().mul_(word_mask)  # softmax numerators, padded words 0 (|Z| <= 1: no overflow)
-        denom = e.sum(-1).clamp_(min=torch.finfo(torch.float32).tiny)  # a text without words gives r = 0
-        r = (e * z).sum(-1).div_(denom)  # row sums of softmax_row(Z) * Z: (B1, n, B2)
-        ctx.save_for_backward(s, t, z, e, r, denom, clip_weight)
-        ctx.dtypes = (sign.dtype, text.dtype)
-        return torch.einsum("iaj,ia->ij", r, clip_weight)
-
-    @staticmethod
-    def backward(ctx, grad):
-        s, t, z, e, r, denom, clip_weight = ctx.saved_tensors
-        b1, n, b2, m = z.shape
-        with torch.autocast(z.device.type, enabled=False):  # backward() may be called under autocast
-            g_row = (grad.unsqueeze(1) * clip_weight.unsqueeze(2)).div_(denom)  # dL/dr / denom
-            # d r / d Z_b = P_b (1 + Z_b - r): the product rule plus the softmax's Jacobian
-            gz = (z - r.unsqueeze(-1)).add_(1.0).mul_(e).mul_(g_row.unsqueeze(-1))  # z itself kept
-            gz = gz.view(b1 * n, b2 * m).to(s.dtype)
-            g_sign = torch.mm(gz, t).view(b1, n, -1).to(ctx.dtypes[0])
-            g_text = torch.mm(gz.t(), s).view(b2, m, -1).to(ctx.dtypes[1])
-        return g_sign, g_text, None, None, None
-
-
-def _fine_similarity_autograd(sign, text, clip_weight, word_mask, mm_dtype):
-    """The same m_ij as :class:`_FineSimilarity`, step by step with autograd (reference for tests and
-    benchmarks: :func:`autograd_similarity`)."""
-    z = torch.einsum("iad,jbd->iajb", sign.to(mm_dtype), text.to(mm_dtype)).float()
-    pad = word_mask[None, None] == 0
-    att = z.masked_fill(pad, float("-inf")).softmax(-1).nan_to_num(0.0)
-    r = (att * z).sum(-1)
-    return torch.einsum("iaj,ia->ij", r, clip_weight)
-
-
-_written_backward = Switch()
-
-
-def autograd_similarity():
-    """Differentiate the fine-grained similarity with autograd instead of the written-out backward."""
-    return _written_backward.off()
 
 
 def _check_matmul(matmul: str) -> str:
@@ -139,7 +86,7 @@ def fine_similarity(
         clip_weight = valid / valid.sum(-1, keepdim=True).clamp(min=1)
         words = text_mask.float()
         step = max(text.shape[0] if chunk <= 0 else chunk, 1)
-        fn = _FineSimilarity.apply if _written_backward.on else _fine_similarity_autograd
+        fn = fine_similarity_function()
         out = [
             fn(sign, text[j : j + step], clip_weight, words[j : j + step], mm_dtype)
             for j in range(0, text.shape[0], step)

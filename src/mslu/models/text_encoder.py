@@ -54,6 +54,19 @@ def text_hidden_size(name_or_path: str) -> int:
     raise ValueError(f"{name_or_path}: cannot read the hidden size from its config")
 
 
+def _quiet_load(auto_cls, path: str) -> nn.Module:
+    """``auto_cls.from_pretrained`` from local files, without transformers' weight-loading progress bar."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return auto_cls.from_pretrained(path, local_files_only=True)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 class TextEncoder(nn.Module):
     """Frozen HF text encoder: ``encode(texts, langs) -> (features (B, L, d) float32, mask (B, L) bool)``."""
 
@@ -75,7 +88,7 @@ class TextEncoder(nn.Module):
             path = resolve_text_model(name_or_path)
             try:
                 tokenizer = tokenizer or AutoTokenizer.from_pretrained(path, local_files_only=True)
-                model = model or AutoModel.from_pretrained(path, local_files_only=True)
+                model = model or _quiet_load(AutoModel, path)
             except OSError as e:
                 raise OSError(
                     f"text encoder {name_or_path!r} not found locally ({path}); download it into the "

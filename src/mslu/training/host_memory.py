@@ -5,7 +5,7 @@ with ``mmap`` and returns them (and the top of the heap) to the OS on ``free``, 
 fresh pages again: ~11-13 k page faults per step (width-256 encoder, batch 32) on this project's CPU
 machine, each a kernel trap plus zeroing a 4 KiB page. Raising the mmap threshold to its maximum and the
 trim threshold keeps those pages mapped, so steady-state steps rarely page-fault (blocks above glibc's
-32 MiB ceiling still do; ``benchmarks/host_memory.py``).
+32 MiB ceiling still do; ``benchmarks/host_memory_ab.py``).
 This is what a caching allocator (jemalloc / tcmalloc via ``LD_PRELOAD``, or CUDA's caching allocator on GPUs)
 does; here it needs no extra library. Peak memory is unchanged; freed memory stays reserved for reuse.
 """

@@ -7,7 +7,7 @@ alike. Each child warms up, then times ``--rounds`` passes over the same batches
 step and its page faults per step. Page faults are exact; times on a shared CPU are noisy, hence several
 pairs and medians.
 
-    taskset -c 0 .venv/bin/python benchmarks/host_memory.py --pairs 4
+    taskset -c 0 .venv/bin/python benchmarks/host_memory_ab.py --pairs 4
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from pathlib import Path
 
 import torch
 
+from _common import build_corpus
+from mslu.training.pretrainer import PretrainTrainer
+from mslu.training.run_config import load_config
+
 
 def child(corpus: str, retain: bool, batches: int, rounds: int, threads: int) -> None:
     torch.set_num_threads(threads)
-    from mslu.training.config import load_config
-    from mslu.training.pretrain import PretrainTrainer
-
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(None, [
             "model.preset=small", f"data.corpus={corpus}", "data.batch_size=32", f"run.out={tmp}/run",
@@ -65,9 +66,6 @@ def main() -> None:
         corpus, retain = args.child.rsplit(",", 1)
         child(corpus, retain == "1", args.batches, args.rounds, args.threads)
         return
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from pretrain_step import build_corpus
 
     res: dict[str, list[dict]] = {"default malloc": [], "retain_host_memory": []}
     with tempfile.TemporaryDirectory() as tmp:

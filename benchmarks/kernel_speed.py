@@ -5,40 +5,33 @@ achieved rate of each kind of work next to the best bf16 matmul rate of the same
 (min over repetitions) so that the machine's speed changes hit every row alike:
 
 * GEMMs: forward-shaped ``x @ W^T`` vs the weight-gradient ``g^T @ x`` (long reduction over B x T rows);
-* attention's batched (T x T x 128) matmuls;
+  attention's batched (T x T x 128) matmuls;
 * memory-bound work: GELU and LayerNorm forward + backward (GB/s of tensor traffic);
-* the three speed-ups of the 3rd pass: float32 vs bf16 softmax, fused-bias oneDNN linear vs ``addmm``, dense
-  vs factored first GCN layer (``mslu.models.embedding``);
-* the 4th pass: GCN LayerNorm per frame vs per node, attention core with its hand-written backward
-  (``mslu.models.cpu_attention``) vs autograd's;
-* the 5th pass: the fine-grained similarity psi_FSTS of a batch of 64 (``mslu.models.similarity``): autograd
-  of the step-by-step form in float32 vs the written-out backward, float32 and bf16 matmuls.
+* each fast path of ``mslu.models.kernels`` next to its plain form: float32 vs bf16 softmax, fused-bias
+  oneDNN linear vs ``addmm``, dense vs factored first GCN layer, GCN LayerNorm per frame vs per node;
+* the attention functions (``attn_impl``: eager, sdpa, cpu_fused), forward + backward;
+* the fine-grained similarity psi_FSTS of a batch of 64: autograd of the step-by-step form in float32 vs the
+  written-out backward, float32 and bf16 matmuls.
 
-    taskset -c 0 .venv/bin/python benchmarks/cpu_kernels.py --threads 1
+    taskset -c 0 .venv/bin/python benchmarks/kernel_speed.py --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 import torch.nn.functional as F
 
+from _common import alternate
+from mslu.models.config import PretrainConfig
+from mslu.models.embedding import PoseEmbedding
+from mslu.models.kernels import ATTENTION_FUNCTIONS, fast_paths_off, linear
+from mslu.models.similarity import fine_similarity
 
-def alternate(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, float]:
-    """Best wall time (s) of each function, the functions run in turn ``reps`` times."""
-    for f in fns.values():
-        f()
-        f()
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(reps):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            f()
-            best[k] = min(best[k], time.perf_counter() - t)
-    return best
+Context = Callable[[], AbstractContextManager]
 
 
 def fwd_bwd(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Callable[[], None]:
@@ -49,6 +42,12 @@ def fwd_bwd(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Call
         y.backward(torch.ones_like(y))
 
     return run
+
+
+def print_times(title: str, times: dict[str, float]) -> None:
+    print(f"{title:58s} {'ms':>8s}")
+    for k, t in times.items():
+        print(f"  {k:56s} {t * 1e3:8.2f}")
 
 
 def main() -> None:
@@ -80,7 +79,7 @@ def main() -> None:
         f"weight-grad g^T @ x ({f_dim} x {m} x {w})": (lambda: h.t() @ x, 2 * m * w * f_dim),
         f"attention Q K^T ({b * heads} x {t} x {d} x {t})": (
             lambda: torch.bmm(q, q.transpose(1, 2)), 2 * b * heads * t * t * d),
-    }
+    }  # fmt: skip
     times = alternate({k: v[0] for k, v in gemm.items()}, args.reps)
     peak = max(gemm[k][1] / times[k] for k in gemm if k.startswith("peak"))
     title = f"GEMM (bf16, best of {args.reps})"
@@ -97,24 +96,22 @@ def main() -> None:
             fwd_bwd(lambda v: F.layer_norm(v, (w,)), x.float()), 5 * x.numel() * 4),
         f"LayerNorm fwd+bwd ({ln_x.shape[0]} x 16 GCN nodes, bf16)": (
             fwd_bwd(lambda v: F.layer_norm(v, (16,), ln_w, ln_b), ln_x), 5 * ln_x.numel() * 2),
-    }
+    }  # fmt: skip
     times = alternate({k: v[0] for k, v in mem.items()}, args.reps)
     print(f"{'memory-bound (traffic ~ 5 passes over the tensor)':58s} {'ms':>8s} {'GB/s':>8s}")
     for k, (_, nbytes) in mem.items():
         print(f"  {k:56s} {times[k] * 1e3:8.2f} {nbytes / times[k] / 1e9:8.1f}")
-
-    from mslu.models.config import PretrainConfig
-    from mslu.models.cpu_linear import linear, plain_linear
-    from mslu.models.embedding import PoseEmbedding, factored_graph_conv
 
     bias = torch.randn(f_dim, dtype=bf)
     emb = PoseEmbedding(PretrainConfig.preset("small").encoder.embedding, ("manual", "non_manual"))
     pose = torch.randn(1, m, 79, 3)
     frames = torch.ones(1, m, dtype=torch.bool)
 
-    def embed(ctx_factory) -> Callable[[], None]:
+    def embed(ctx: Context, norm: str = "frame") -> Callable[[], None]:
         def run() -> None:
-            with ctx_factory(), torch.autocast("cpu", dtype=bf):
+            for layer in emb.gcn:
+                layer.norm_over = norm
+            with ctx(), torch.autocast("cpu", dtype=bf):
                 out = emb(pose, frames)
             sum(o.float().sum() for o in out.values()).backward()
 
@@ -122,76 +119,48 @@ def main() -> None:
 
     xg = x.detach().requires_grad_()
 
-    def lin(ctx_factory) -> Callable[[], None]:
+    def lin(ctx: Context) -> Callable[[], None]:
         def run() -> None:
-            with ctx_factory(), torch.autocast("cpu", dtype=bf):
+            with ctx(), torch.autocast("cpu", dtype=bf):
                 linear(xg, w1.float(), bias.float())
 
         return run
 
-    from contextlib import nullcontext
-
     pairs = {
         f"softmax fwd+bwd ({b * heads} x {t} x {t}): bf16": fwd_bwd(lambda s: s.softmax(-1), scores),
         "    float32 (mslu)": fwd_bwd(lambda s: s.softmax(-1, dtype=torch.float32), scores),
-        f"linear fwd ({m} x {w} -> {f_dim}): addmm": lin(plain_linear),
+        f"linear fwd ({m} x {w} -> {f_dim}): addmm": lin(lambda: fast_paths_off("fused_linear")),
         "    fused-bias oneDNN (mslu)": lin(nullcontext),
-        f"GCN embedding fwd+bwd ({m} frames): factored": embed(factored_graph_conv),
+        f"GCN embedding fwd+bwd ({m} frames): factored": embed(lambda: fast_paths_off("dense_graph_conv")),
         "    dense first layer (mslu)": embed(nullcontext),
+        "    LayerNorm per node (norm='node')": embed(nullcontext, "node"),
+        "    per frame (small preset's norm='frame')": embed(nullcontext, "frame"),
     }
-    times = alternate(pairs, args.reps)
-    print(f"{'speed-ups of the 3rd pass':58s} {'ms':>8s}")
-    for k in pairs:
-        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
+    print_times("fast paths and their plain forms", alternate(pairs, args.reps))
 
-    from mslu.models.cpu_attention import (
-        AttentionCore,
-        attention_probs,
-        merge_heads,
-        padding_bias,
-        split_heads,
-    )
+    qkv = torch.randn(b, t, 3, heads, d, dtype=bf)
 
-    layers = list(emb.gcn)
-
-    def gcn_norm(kind: str) -> Callable[[], None]:
-        def run() -> None:
-            for layer in layers:
-                layer.norm_over = kind
-            embed(nullcontext)()
+    def attention(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        def run(v: torch.Tensor) -> torch.Tensor:
+            q_, k_, v_ = v.permute(2, 0, 3, 1, 4).unbind(0)
+            return ATTENTION_FUNCTIONS[name](q_, k_, v_, None)
 
         return run
 
-    qkv = torch.randn(b, t, 3, heads, d, dtype=bf)
-    att_bias = padding_bias(None, b, heads, t, bf)
-
-    def autograd_attention(v: torch.Tensor) -> torch.Tensor:
-        q_, k_, v_ = split_heads(v).unbind(0)
-        return merge_heads(torch.bmm(attention_probs(q_, k_, att_bias, d**-0.5).to(bf), v_), b)
-
-    pairs = {
-        f"GCN embedding fwd+bwd ({m} frames): LayerNorm per node": gcn_norm("node"),
-        "    per frame (small preset's norm='frame')": gcn_norm("frame"),
-        f"attention fwd+bwd ({b} x {t} x {heads} heads x {d}): autograd": fwd_bwd(autograd_attention, qkv),
-        "    hand-written backward (mslu)": fwd_bwd(lambda v: AttentionCore.apply(v, att_bias), qkv),
-    }
-    times = alternate(pairs, args.reps)
-    print(f"{'speed-ups of the 4th pass':58s} {'ms':>8s}")
-    for k in pairs:
-        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
-
-    from mslu.models.similarity import autograd_similarity, fine_similarity
+    title = f"attention fwd+bwd ({b} x {t} x {heads} heads x {d})"
+    print_times(title, alternate({f"attn_impl={n}": fwd_bwd(attention(n), qkv) for n in ATTENTION_FUNCTIONS},
+                                 args.reps))  # fmt: skip
 
     sb, n_clips, n_words, d_e = 64, 28, 20, 512  # T = 112 frames pooled by s = 4; 20 text tokens
     sign, text = torch.randn(sb, n_clips, d_e), torch.randn(sb, n_words, d_e)
     clip_mask = torch.arange(n_clips)[None] < torch.randint(8, n_clips + 1, (sb,))[:, None]
     word_mask = torch.arange(n_words)[None] < torch.randint(4, n_words + 1, (sb,))[:, None]
 
-    def similarity(ctx_factory, autocast: bool) -> Callable[[], None]:
+    def similarity(ctx: Context, autocast: bool) -> Callable[[], None]:
         s_, t_ = sign.clone().requires_grad_(), text.clone().requires_grad_()
 
         def run() -> None:
-            with ctx_factory(), torch.autocast("cpu", dtype=bf, enabled=autocast):
+            with ctx(), torch.autocast("cpu", dtype=bf, enabled=autocast):
                 sim = fine_similarity(s_, clip_mask, t_, word_mask)
             sim.sum().backward()
 
@@ -199,14 +168,11 @@ def main() -> None:
 
     pairs = {
         f"fine similarity fwd+bwd ({sb} x {sb} pairs, {n_clips} x {n_words}): autograd": similarity(
-            autograd_similarity, False),
+            lambda: fast_paths_off("similarity_backward"), False),
         "    written-out backward, float32 matmuls": similarity(nullcontext, False),
         "    written-out backward, bf16 matmuls (mslu under autocast)": similarity(nullcontext, True),
-    }
-    times = alternate(pairs, max(3, args.reps // 4))
-    print(f"{'speed-ups of the 5th pass':58s} {'ms':>8s}")
-    for k in pairs:
-        print(f"  {k:56s} {times[k] * 1e3:8.2f}")
+    }  # fmt: skip
+    print_times("fine similarity", alternate(pairs, max(3, args.reps // 4)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Defaults mimic Phoenix-2014 CSLR outputs (~1,100 gloss classes + blank, ~75 output frames after 4x
 temporal down-sampling of ~300-frame videos).
 
-    .venv/bin/python benchmarks/ctc_decoding.py --frames 75 --classes 1296 --beam 10 --sequences 20
+    .venv/bin/python benchmarks/decoding_speed.py --frames 75 --classes 1296 --beam 10 --sequences 20
 """
 
 from __future__ import annotations
