@@ -164,6 +164,12 @@ class SpatialGraphConv(nn.Module):
         return torch.relu(y + x)
 
 
+def skips_padding(device_type: str) -> bool:
+    """On CPU padding frames are left out of the embedding (less work); elsewhere every frame is embedded
+    and the padding rows are zeroed: the same output, without the host reading the frame mask."""
+    return device_type == "cpu"
+
+
 class PoseEmbedding(nn.Module):
     """Embed poses (B, T, 79, C) frame by frame into one (B, T, dim) sequence per stream."""
 
@@ -201,8 +207,8 @@ class PoseEmbedding(nn.Module):
 
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         b, t, v, c = pose.shape
-        all_valid = bool(frame_mask.all())
-        x = pose.reshape(b * t, v, c) if all_valid else pose[frame_mask]  # padding frames are not embedded
+        all_valid = not skips_padding(pose.device.type) or bool(frame_mask.all())  # host read: CPU only
+        x = pose.reshape(b * t, v, c) if all_valid else pose[frame_mask]
         n = x.shape[0]
         out = {}
         if self.gcn is not None:
@@ -228,7 +234,7 @@ class PoseEmbedding(nn.Module):
         for s in self.streams:
             y = self.proj[s](feats[s])
             if all_valid:
-                out[s] = y.view(b, t, -1)
+                out[s] = y.view(b, t, -1) * frame_mask.unsqueeze(-1).to(y.dtype)
             else:
                 rows = frame_mask.reshape(-1).nonzero().squeeze(1)
                 out[s] = y.new_zeros(b * t, y.shape[-1]).index_copy(0, rows, y).view(b, t, -1)

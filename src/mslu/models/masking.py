@@ -16,6 +16,8 @@ joint -- or, with ``replace="token"``, by a learnable per-joint (x, y, conf) tok
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -27,11 +29,18 @@ PARTS = ("body", "face", "mouth", "left_hand", "right_hand")
 
 def part_index(num_keypoints: int = 79) -> torch.Tensor:
     """Part id (index into PARTS) of every SL79 keypoint."""
-    idx = torch.full((num_keypoints,), -1, dtype=torch.long)
+    ids = [-1] * num_keypoints
     for p, name in enumerate(PARTS):
-        idx[list(SL79.groups[name])] = p
-    assert (idx >= 0).all(), "SL79 parts must cover all keypoints"
-    return idx
+        for k in SL79.groups[name]:
+            ids[k] = p
+    if min(ids) < 0:
+        raise ValueError("SL79 parts must cover all keypoints")
+    return torch.tensor(ids, dtype=torch.long)
+
+
+@functools.cache
+def _part_index_on(num_keypoints: int, device: torch.device) -> torch.Tensor:
+    return part_index(num_keypoints).to(device)  # built once per device: no copy per step
 
 
 def level_probabilities(cfg: MaskConfig) -> tuple[float, float, float]:
@@ -62,7 +71,7 @@ def hierarchical_mask(
         return torch.rand(*shape, generator=generator, device="cpu" if generator is not None else dev).to(dev)
 
     frames = rand(b, t, 1) < p_f
-    parts = (rand(b, t, len(PARTS)) < p_p)[:, :, part_index(num_keypoints).to(dev)]
+    parts = (rand(b, t, len(PARTS)) < p_p)[:, :, _part_index_on(num_keypoints, dev)]
     joints = rand(b, t, num_keypoints) < p_j
     return (frames | parts | joints) & frame_mask.bool().unsqueeze(-1)
 
