@@ -114,7 +114,6 @@ class PretrainConfig:
     text: TextConfig = field(default_factory=TextConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
     loss: LossConfig = field(default_factory=LossConfig)
-    data_fraction: float = 1.0  # alpha (Tab. XIII), applied by the trainer
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(asdict(self))

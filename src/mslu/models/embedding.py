@@ -26,7 +26,7 @@ from mslu.models.config import EmbeddingConfig
 from mslu.models.kernels import FusedLinear, use_dense_graph_conv
 from mslu.models.kernels.graph_conv import dense_graph_conv, factored_graph_conv
 from mslu.pose.layouts import SL79
-from mslu.pose.skeleton import SL79_CENTER, hop_distance
+from mslu.pose.skeleton import SL79_CENTER, SL79_EDGES, hop_distance
 
 
 def _normalize_digraph(a: np.ndarray) -> np.ndarray:
@@ -36,11 +36,18 @@ def _normalize_digraph(a: np.ndarray) -> np.ndarray:
 
 
 def partitioned_adjacency(
-    strategy: str = "spatial", max_hop: int = 1, center: int = SL79_CENTER
+    strategy: str = "spatial", max_hop: int = 1, center: int = SL79_CENTER, nodes: list[int] | None = None
 ) -> np.ndarray:
     """ST-GCN's partitioned, normalised adjacency ``A`` of shape (K, V, V); ``out[w] = sum_v x[v] A[k, v,
-    w]``."""
-    hop = hop_distance()
+    w]``. ``nodes``: the graph induced on these SL79 nodes (in this order) instead of the whole skeleton;
+    its centre is the node nearest ``center`` in the whole skeleton."""
+    if nodes is None:
+        hop = hop_distance()
+    else:
+        index = {n: i for i, n in enumerate(nodes)}
+        edges = [(index[a], index[b]) for a, b in SL79_EDGES if a in index and b in index]
+        hop = hop_distance(len(nodes), edges)
+        center = index.get(center, int(np.argmin(hop_distance()[center, nodes])))
     v = hop.shape[0]
     adj = (hop <= max_hop).astype(np.float64)
     norm = _normalize_digraph(adj)
@@ -182,16 +189,21 @@ class PoseEmbedding(nn.Module):
                 f"idx_{s}", torch.as_tensor(SL79.groups[s], dtype=torch.long), persistent=False
             )
         if cfg.kind == "gcn":
-            a = torch.from_numpy(partitioned_adjacency(cfg.partition, cfg.max_hop))
+            # nodes ordered stream by stream; with one stream (Tab. XV) the graph is the one induced on its
+            # own keypoints, so the other stream's keypoints reach nothing
             first = [i for s in self.streams for i in SL79.groups[s]]
-            order = torch.as_tensor(first + [i for i in range(SL79.num_keypoints) if i not in first])
+            if len(first) == SL79.num_keypoints:
+                a = torch.from_numpy(partitioned_adjacency(cfg.partition, cfg.max_hop))
+                order, layer_order = torch.as_tensor(first), torch.as_tensor(first)
+            else:
+                a = torch.from_numpy(partitioned_adjacency(cfg.partition, cfg.max_hop, nodes=first))
+                order, layer_order = torch.as_tensor(first), None
             self.register_buffer("node_order", order, persistent=False)
             self.stream_sizes = [len(SL79.groups[s]) for s in self.streams]
-            self.stream_sizes.append(len(order) - sum(self.stream_sizes))
             chans = (cfg.in_channels, *cfg.gcn_channels)
             self.gcn = nn.Sequential(
                 *[
-                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout, order, cfg.norm)
+                    SpatialGraphConv(ci, co, a, cfg.edge_importance, cfg.dropout, layer_order, cfg.norm)
                     for ci, co in zip(chans, chans[1:])
                 ]
             )

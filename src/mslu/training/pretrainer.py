@@ -98,7 +98,7 @@ class PretrainTrainer:
         self.micro_batch = batch // self.accum  # global micro-batch
         self.sampler = BucketBatchSampler(self.dataset.lengths, self.micro_batch, seed=self.seed,
                                           max_length=int(d["max_frames"]),
-                                          mega_batch_factor=int(d.get("mega_batch_factor", 50)),
+                                          mega_batch_factor=int(d["mega_batch_factor"]),
                                           rank=self.rank, world_size=self.world)
         self.num_workers = int(d.get("num_workers", 0))
         self.collate = partial(collate_pose_text, pad_to_multiple=int(d.get("pad_to_multiple", 1)))

@@ -65,7 +65,10 @@ class PretrainData(Section):
     max_frames: int = 256
     max_text_tokens: int = 128
     batch_size: int = 512  # GLOBAL batch (over all ranks, before accumulation)
-    mega_batch_factor: int = 50
+    # batches per length-sorted window: 1 = random contrastive batches as the paper (samples sorted by length
+    # inside a batch only); larger = batches of similar lengths (less padding; in-batch negatives then share
+    # their lengths: our option, off by default)
+    mega_batch_factor: int = 1
     pad_to_multiple: int = 1  # pad T to a multiple (8: fewer shapes for oneDNN / cuDNN kernels)
     num_workers: int = 0
     random_crop: bool = True
@@ -222,6 +225,7 @@ class FinetuneData(Section):
     num_workers: int = 0
     max_train_samples: int | None = None  # debug / smoke runs
     max_eval_samples: int | None = None
+    mega_batch_factor: int = 8  # training batches per length-sorted window (1: random batches)
     # task-specific keys; their values are the task's defaults (Table III) unless set
     num_frames: int | None = None  # ISLR: frames per clip (random window in training, centre one in tests)
     short: str | None = None  # ISLR: clips shorter than num_frames are zero-padded (pad) or looped (repeat)
@@ -232,7 +236,7 @@ class FinetuneData(Section):
         if self.short not in (None, "pad", "repeat"):
             yield "short", "must be pad or repeat"
         for key in ("max_frames", "batch_size", "eval_batch_size", "max_train_samples", "max_eval_samples",
-                    "num_frames"):
+                    "num_frames", "mega_batch_factor"):
             if not positive(getattr(self, key)):
                 yield key, "must be > 0"
         if self.num_workers < 0:
