@@ -1,4 +1,5 @@
-"""``mslu export onnx``: ONNX graphs of a fine-tuned run or a pre-trained encoder, checked with onnxruntime."""
+"""``mslu export onnx``: ONNX graphs of a fine-tuned run or a pre-trained encoder, checked with
+onnxruntime."""
 
 from __future__ import annotations
 

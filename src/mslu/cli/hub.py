@@ -1,4 +1,5 @@
-"""``mslu hub``: share models through the Hugging Face Hub (``save`` a folder with a model card, ``push`` it)."""
+"""``mslu hub``: share models through the Hugging Face Hub (``save`` a folder with a model card,
+``push`` it)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class Graph:
 
     def dynamic_axes(self) -> dict[str, dict[int, str]]:
         return {
-            n: {i: d for i, d in enumerate(dims) if isinstance(d, str)} for n, dims in self.inputs + self.outputs
+            n: {i: d for i, d in enumerate(dims) if isinstance(d, str)}
+            for n, dims in self.inputs + self.outputs
         }
 
 
@@ -225,7 +226,9 @@ TASK_GRAPHS: dict[str, Callable[[nn.Module], list[Graph]]] = {
 NOT_EXPORTED: dict[str, list[str]] = {
     "encoder": [],
     "islr": ["softmax / top-k over the logits and the class names (classes in the report)"],
-    "cslr": ["CTC prefix beam search / greedy decoding of log_probs (mslu.decoding; vocabulary in the report)"],
+    "cslr": [
+        "CTC prefix beam search / greedy decoding of log_probs (mslu.decoding; vocabulary in the report)"
+    ],
     "slt": [
         "the autoregressive transformer decoder and its beam search (mslu.decoding.beam_search): "
         "only the encoder side (psi_SE + projector, the decoder's memory) is exported",

@@ -157,7 +157,9 @@ def _load(run: str | os.PathLike):
         raise ExportError(f"{src.model_dir}: cannot load the model ({one_line(e)})") from None
 
 
-def _paths(graphs: list[Graph], run: str | os.PathLike, out: str | os.PathLike | None) -> tuple[list[Path], Path]:
+def _paths(
+    graphs: list[Graph], run: str | os.PathLike, out: str | os.PathLike | None
+) -> tuple[list[Path], Path]:
     if out is None:
         p = Path(run)
         out = p / "onnx" if p.is_dir() else Path(f"{str(run).rsplit('/', 1)[-1]}-onnx")
@@ -165,7 +167,8 @@ def _paths(graphs: list[Graph], run: str | os.PathLike, out: str | os.PathLike |
     if out.suffix == ".onnx":
         main = graphs[0].name
         files = [out] + [
-            out.with_name(f"{out.stem}_{g.name.removeprefix(main.split('_')[0] + '_')}.onnx") for g in graphs[1:]
+            out.with_name(f"{out.stem}_{g.name.removeprefix(main.split('_')[0] + '_')}.onnx")
+            for g in graphs[1:]
         ]
         return files, out.with_suffix(".json")
     return [out / f"{g.name}.onnx" for g in graphs], out / "export.json"
@@ -281,7 +284,9 @@ def export_onnx(
         try:
             _export_one(graph, path, lengths[0], opset)
         except Exception as e:  # the tracer / exporter raise many kinds
-            raise ExportError(f"{path}: export of {graph.name} failed ({type(e).__name__}: {one_line(e)})") from None
+            raise ExportError(
+                f"{path}: export of {graph.name} failed ({type(e).__name__}: {one_line(e)})"
+            ) from None
         try:
             import onnx
 
@@ -312,6 +317,7 @@ def export_onnx(
     for g in reports:
         if g.max_abs_error is not None and not g.max_abs_error <= tolerance:
             raise ExportError(
-                f"{g.file}: onnxruntime differs from PyTorch by {g.max_abs_error:.3g} > tolerance {tolerance:g}"
+                f"{g.file}: onnxruntime differs from PyTorch by {g.max_abs_error:.3g} "
+                f"> tolerance {tolerance:g}"
             )
     return report

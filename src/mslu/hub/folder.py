@@ -1,10 +1,10 @@
-"""What a model folder is: inspecting a source (run, model or encoder folder), resolving a repo id in the local
-Hugging Face cache, one-line errors.
+"""What a model folder is: inspecting a source (run, model or encoder folder), resolving a repo id in the
+local Hugging Face cache, one-line errors.
 
 Sources :func:`inspect_source` recognises (``config.json`` decides the kind):
 
-* a fine-tuning run ``RUN`` (``RUN/model/config.json`` has a ``task``; ``RUN/config.yaml``, ``RUN/metrics.json``),
-  its ``RUN/model`` folder, or a folder written by :func:`mslu.hub.save_pretrained`;
+* a fine-tuning run ``RUN`` (``RUN/model/config.json`` has a ``task``; ``RUN/config.yaml``,
+  ``RUN/metrics.json``), its ``RUN/model`` folder, or a folder written by :func:`mslu.hub.save_pretrained`;
 * a pre-trained encoder folder (``config.json`` with ``model_type: mslu-sign-pose-encoder``, written by
   ``SignPoseEncoder.save_pretrained``), or the pre-training run holding it in ``encoder/``.
 """
@@ -130,7 +130,9 @@ def _kind(cfg_path: Path, meta: dict[str, Any]) -> str:
         return "task"
     if meta.get("model_type") == ENCODER_MODEL_TYPE or "encoder" in meta:
         return "encoder"
-    raise HubError(f"{cfg_path}: neither a fine-tuned mslu model (no 'task') nor a pre-trained encoder config")
+    raise HubError(
+        f"{cfg_path}: neither a fine-tuned mslu model (no 'task') nor a pre-trained encoder config"
+    )
 
 
 def inspect_source(path: str | os.PathLike) -> Source:

@@ -55,7 +55,9 @@ def push_to_hub(
         raise HubError(f"{repo_id}: cannot push, HF_HUB_OFFLINE is set")
     token = token or huggingface_hub.get_token()
     if not token:
-        raise HubError(f"{repo_id}: no Hugging Face token (set HF_TOKEN, pass --token or run `hf auth login`)")
+        raise HubError(
+            f"{repo_id}: no Hugging Face token (set HF_TOKEN, pass --token or run `hf auth login`)"
+        )
     files = upload_files(d)
     try:
         api = huggingface_hub.HfApi(token=token)
