@@ -40,7 +40,8 @@ def test_card_command_layout_and_corpus(saved, runs):
     )
     assert command in card
     assert f"mslu evaluate --run {run} --split test" in card
-    assert "**SL79** layout" in card and "79 keypoints" in card and "| left_hand (left hand) | 21 | 37-57 |" in card
+    assert "**SL79** layout" in card and "79 keypoints" in card
+    assert "| left_hand (left hand) | 21 | 37-57 |" in card
     assert "Pose estimator (recorded in the training corpus): synthetic (20 samples)" in card
     assert "| samples | 20 (paired 20, unpaired 0) |" in card
     assert "train = `train` (12 samples), dev = `dev` (4 samples), test = `test` (4 samples)" in card

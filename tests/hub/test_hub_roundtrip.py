@@ -1,4 +1,5 @@
-"""save_pretrained -> from_pretrained by path and by repo id (local HF cache): same weights, same predictions."""
+"""save_pretrained -> from_pretrained by path and by repo id (local HF cache): same weights, same
+predictions."""
 
 from __future__ import annotations
 
