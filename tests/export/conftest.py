@@ -20,7 +20,7 @@ HEADS = {
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict:
     """``{"encoder": dir, task: (run_dir, Corpus)}``: 2-epoch / 4-step fine-tunes of a tiny encoder."""
-    from mslu.training.finetune import run_finetune
+    from mslu.training.finetuner import run_finetune
 
     root = tmp_path_factory.mktemp("onnx_runs")
     threads = torch.get_num_threads()

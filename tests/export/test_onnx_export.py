@@ -165,7 +165,7 @@ def test_cli_reports_the_error(runs, tmp_path, capsys):
 def test_bad_run_dir_is_one_line(tmp_path, capsys, make, message):
     d = tmp_path / "run"
     make(d)
-    assert main(["export", "onnx", "--run", str(d)]) == 1
+    assert main(["export", "onnx", "--run", str(d)]) == 2
     cap = capsys.readouterr()
     assert cap.err.count("\n") == 1 and cap.err.startswith(f"error: {d}") and message in cap.err
     assert "Traceback" not in cap.err + cap.out

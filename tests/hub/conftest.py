@@ -20,7 +20,7 @@ HEADS = {
 
 def build_runs(root, tasks=TASKS) -> dict:
     """``{"encoder": dir, task: (run_dir, Corpus)}``: 2-epoch / 4-step fine-tunes of a tiny encoder."""
-    from mslu.training.finetune import run_finetune
+    from mslu.training.finetuner import run_finetune
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

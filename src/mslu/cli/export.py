@@ -4,7 +4,6 @@ onnxruntime."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,20 +30,16 @@ def _dims(spec: dict) -> str:
 
 
 def _onnx(args: argparse.Namespace) -> int:
-    from mslu.export import DEFAULT_TOLERANCE, OPSET, ExportError, export_onnx
+    from mslu.export import DEFAULT_TOLERANCE, OPSET, export_onnx
 
-    try:
-        rep = export_onnx(
-            args.run,
-            args.out,
-            encoder_only=args.encoder_only,
-            opset=args.opset or OPSET,
-            tolerance=DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance,
-            verify=not args.no_verify,
-        )
-    except (ExportError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    rep = export_onnx(
+        args.run,
+        args.out,
+        encoder_only=args.encoder_only,
+        opset=args.opset or OPSET,
+        tolerance=DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance,
+        verify=not args.no_verify,
+    )
     for g in rep.graphs:
         print(f"wrote {g.file}: {_dims(g.inputs)} -> {_dims(g.outputs)}")
         for c in g.checks:

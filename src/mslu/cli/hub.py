@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,27 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: p.print_help() or 1)
 
 
-def _fail(e: Exception) -> int:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
-
-
 def _save(args: argparse.Namespace) -> int:
-    from mslu.hub import HubError, save_pretrained
+    from mslu.hub import save_pretrained
     from mslu.hub.push import upload_files
 
-    try:
-        out = save_pretrained(
-            args.run,
-            args.out,
-            corpus=args.corpus,
-            name=args.name,
-            license=args.license,
-            repo_id=args.repo_id,
-            overwrite=args.overwrite,
-        )
-    except (HubError, OSError) as e:
-        return _fail(e)
+    out = save_pretrained(
+        args.run,
+        args.out,
+        corpus=args.corpus,
+        name=args.name,
+        license=args.license,
+        repo_id=args.repo_id,
+        overwrite=args.overwrite,
+    )
     files = upload_files(out)
     print(f"wrote {out}: {', '.join(files)}")
     print(f"push with: mslu hub push {out} --repo-id {args.repo_id or 'OWNER/NAME'}")
@@ -64,18 +55,15 @@ def _save(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from mslu.hub import HubError, push_to_hub
+    from mslu.hub import push_to_hub
 
-    try:
-        url = push_to_hub(
-            args.folder,
-            args.repo_id,
-            token=args.token,
-            private=True if args.private else None,
-            commit_message=args.message,
-            revision=args.revision,
-        )
-    except HubError as e:
-        return _fail(e)
+    url = push_to_hub(
+        args.folder,
+        args.repo_id,
+        token=args.token,
+        private=True if args.private else None,
+        commit_message=args.message,
+        revision=args.revision,
+    )
     print(f"pushed {args.folder} to {args.repo_id}: {url}")
     return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from mslu.models.similarity import autograd_similarity
+from mslu.models.kernels import fast_paths_off
 from mslu.pose.layouts import SL79
 
 POSE_DIMS = ["batch", "frames", SL79.num_keypoints, 3]
@@ -175,7 +175,7 @@ def retrieval_graphs(model) -> list[Graph]:
         )
 
     def similarity(s, sm, t, tm):
-        with autograd_similarity():  # plain autograd ops, no custom autograd.Function in the trace
+        with fast_paths_off("similarity_backward"):  # plain autograd ops, no custom autograd.Function
             return sim.similarity(s, sm, t, tm)
 
     clips = 1 if coarse else "clips"

@@ -39,6 +39,8 @@ import torch
 from mslu.export.graphs import COMMON_NOT_EXPORTED, NOT_EXPORTED, TASK_GRAPHS, Graph, encoder_graph
 from mslu.hub.folder import HubError, inspect_source, one_line, resolve
 from mslu.models import SignPoseEncoder
+from mslu.models.kernels import fast_paths_off
+from mslu.models.transformer import SelfAttention
 from mslu.tasks.run_dir import load_model
 
 OPSET = 17
@@ -126,21 +128,19 @@ def _quiet():
 
 
 @contextlib.contextmanager
-def _traceable_attention():
-    """Trace the encoder's self-attention through mslu's explicit CPU kernels (``baddbmm`` + softmax +
-    ``bmm`` on traced sizes, used when autograd is on; mslu.models.encoder): ``nn.MultiheadAttention``'s
-    inference paths trace either the fused ``aten::_transformer_encoder_layer_fwd`` (no ONNX form) or
-    reshapes with the traced batch x heads frozen. Autograd is on, the fused fast path off."""
-    mha = getattr(torch.backends, "mha", None)
-    before = mha.get_fastpath_enabled() if mha is not None else None
-    if mha is not None:
-        mha.set_fastpath_enabled(False)
+def _traceable(module: torch.nn.Module):
+    """Trace the plain forms: eager self-attention (matmul + softmax on traced sizes; the fused CPU kernel is
+    a custom autograd function and SDPA freezes the batch in some reshapes) and no CPU fast paths."""
+    blocks = [m for m in module.modules() if isinstance(m, SelfAttention)]
+    before = [m.attn_impl for m in blocks]
+    for m in blocks:
+        m.attn_impl = "eager"
     try:
-        with torch.enable_grad():
+        with fast_paths_off("fused_linear", "dense_graph_conv", "similarity_backward"):
             yield
     finally:
-        if mha is not None:
-            mha.set_fastpath_enabled(before)
+        for m, impl in zip(blocks, before):
+            m.attn_impl = impl
 
 
 def _load(run: str | os.PathLike):
@@ -218,7 +218,7 @@ def _export_one(graph: Graph, path: Path, length: int, opset: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     args = graph.sample(TRACE_BATCH, length, 0)
     graph.module.eval()
-    with _quiet(), _traceable_attention():
+    with _quiet(), _traceable(graph.module):
         torch.onnx.export(
             graph.module,
             args,
