@@ -60,7 +60,8 @@ def test_ann_index_of_a_sign_index_is_extended_not_rebuilt(tmp_path):
     from mslu.search.store import RunInfo, SignIndex
 
     rng = np.random.default_rng(1)
-    index = SignIndex.create(tmp_path / "idx", RunInfo("/run", "0" * 64, 1, 1), {"dim": 8, "similarity": "fine"})
+    run = RunInfo("/run", "0" * 64, 1, 1)
+    index = SignIndex.create(tmp_path / "idx", run, {"dim": 8, "similarity": "fine"})
 
     def add(n, start):
         fine = [_unit(rng, 3, 8) for _ in range(n)]

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--batch-size", type=int, default=32, help="clips per encoder forward (default 32)")
     b.add_argument("--ann", default="auto", choices=("auto", "on", "off"),
                    help="write an ANN index: auto = from 50,000 clips on (default)")  # fmt: skip
+    b.add_argument("--width", type=int, help="frame width of pose files that do not record it (MMPose JSON)")
+    b.add_argument("--height", type=int, help="frame height of pose files that do not record it")
     b.add_argument("--device", default="auto")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(func=_build)
@@ -54,7 +56,7 @@ def _build(args: argparse.Namespace) -> int:
     try:
         report = build_index(
             args.run, args.inputs, args.out, batch_size=args.batch_size, ann=args.ann, device=args.device,
-            progress=not args.no_progress, on_error=skipped,
+            progress=not args.no_progress, on_error=skipped, width=args.width, height=args.height,
         )  # fmt: skip
     except KeyboardInterrupt:
         n = len(SignIndex.open(args.out)) if is_index(args.out) else 0

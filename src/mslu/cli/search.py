@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ann", default="auto", choices=("auto", "on", "off"),
                    help="approximate candidate search: auto = from 50,000 clips on (default)")  # fmt: skip
     p.add_argument("--candidates", type=int, default=100, help="candidates re-ranked (default 100)")
+    p.add_argument("--width", type=int, help="frame width of a --like pose file that does not record it")
+    p.add_argument("--height", type=int, help="frame height of a --like pose file that does not record it")
     p.add_argument("--run", help="the run the index was built with, if it moved")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=_run)
@@ -36,17 +38,20 @@ def _error(msg: object) -> int:
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    from mslu.search import SignSearcher
+    from mslu.search import SignSearcher, load_clip
 
     if (args.text is None) == (args.like is None):
         return _error('give either a sentence or --like CLIP (mslu search INDEX "a sentence")')
     if args.k < 1:
         return _error(f"-k must be >= 1, got {args.k}")
     try:
+        pose = None
+        if args.like is not None:  # a bad clip fails before the model loads
+            pose = load_clip(args.like, width=args.width, height=args.height)[0]
         searcher = SignSearcher(args.index, run=args.run, device=args.device, ann=args.ann,
                                 candidates=args.candidates)  # fmt: skip
-        if args.like is not None:
-            hits = searcher.search_file(args.like, args.k)
+        if pose is not None:
+            hits = searcher.search_pose(pose, args.k)
         else:
             hits = searcher.search_text(args.text, args.k, args.lang)
     except (OSError, ValueError, RuntimeError) as e:

@@ -183,9 +183,12 @@ def build_index(
     progress: bool = True,
     on_error: Callable[[str, str], None] | None = None,
     videos: Callable[[Path], Any] | None = None,
+    width: int | None = None,
+    height: int | None = None,
 ) -> BuildReport:
     """Embed every clip of ``inputs`` with the retrieval run ``run`` into the index ``out`` (see the module
-    doc). ``on_error(path, message)`` is called for each file skipped (default: a log warning)."""
+    doc). ``on_error(path, message)`` is called for each file skipped (default: a log warning);
+    ``width`` / ``height`` give the frame size of pose files that do not record it."""
     t0 = time.perf_counter()
     check_mode(ann)
     if batch_size < 1 or shard_size < 1:
@@ -243,7 +246,7 @@ def build_index(
         try:
             for path, cid in pending:
                 try:
-                    pose, meta = load_clip(path, video_poses)
+                    pose, meta = load_clip(path, video_poses, width, height)
                 except Exception as e:  # noqa: BLE001 - every bad file is reported, the build goes on
                     fail(str(path), e)
                 else:

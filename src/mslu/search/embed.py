@@ -117,9 +117,15 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS
 
 
-def load_clip(path: str | Path, videos: Callable[[Path], Any] | None = None) -> tuple[np.ndarray, dict]:
+def load_clip(
+    path: str | Path,
+    videos: Callable[[Path], Any] | None = None,
+    width: int | None = None,
+    height: int | None = None,
+) -> tuple[np.ndarray, dict]:
     """(T, 79, 3) frame-unit pose of a pose file (any layout :func:`mslu.pose.io.read_pose` reads) or of a
-    video (through ``videos``, default :class:`VideoPoses`), and its metadata (frames, fps, source)."""
+    video (through ``videos``, default :class:`VideoPoses`), and its metadata (frames, fps, source).
+    ``width`` / ``height``: the frame size of pose files that do not record it (MMPose JSON, bare numpy)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -131,6 +137,10 @@ def load_clip(path: str | Path, videos: Callable[[Path], Any] | None = None) -> 
     else:
         kinds = f"pose files: {', '.join(POSE_SUFFIXES)}; videos: {', '.join(VIDEO_EXTENSIONS[:5])}, ..."
         raise ValueError(f"{path}: unsupported file type {path.suffix!r} ({kinds})")
+    seq.width = seq.width or int(width or 0)
+    seq.height = seq.height or int(height or 0)
+    if seq.width <= 0 or seq.height <= 0:
+        raise ValueError(f"{path}: the file does not record its frame size; pass --width and --height")
     pose = to_frame_units(to_sl79(seq))
     if pose.shape[0] == 0:
         raise ValueError(f"{path}: no frames")

@@ -162,9 +162,11 @@ class SignSearcher:
         score = sign_sign_similarity(self.kind, s, sm, q, qm)[:, 0].float().cpu().numpy()
         return self._hits(rows, first, score, k)
 
-    def search_file(self, path: str | Path, k: int = 5) -> list[Hit]:
-        """:meth:`search_pose` on a pose file or video."""
-        pose, _ = load_clip(path)
+    def search_file(
+        self, path: str | Path, k: int = 5, width: int | None = None, height: int | None = None
+    ) -> list[Hit]:
+        """:meth:`search_pose` on a pose file or video (``width`` / ``height``: see :func:`load_clip`)."""
+        pose, _ = load_clip(path, width=width, height=height)
         return self.search_pose(pose, k)
 
     # ---- helpers ----
