@@ -30,6 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
+def _quiet_text_encoder() -> None:
+    """No per-load progress bar of the text encoder's weights in command output."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+
+
 def _error(msg: object) -> int:
     print(f"mslu: error: {' '.join(str(msg).split())}", file=sys.stderr)
     return 2
@@ -44,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         return _error('give either a sentence or --like CLIP (mslu search INDEX "a sentence")')
     if args.k < 1:
         return _error(f"-k must be >= 1, got {args.k}")
+    _quiet_text_encoder()
     try:
         pose = None
         if args.like is not None:  # a bad clip fails before the model loads
@@ -66,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
             "query": {"like": args.like} if args.like is not None else {"text": args.text, "lang": args.lang},
             "clips": len(searcher.index),
             "stage1": stage1,
-            "candidates": max(searcher.candidates, args.k),
+            "candidates": min(max(searcher.candidates, args.k), len(searcher.index)),
             "rerank": rerank,
             "hits": [h.to_dict() for h in hits],
         }

@@ -136,6 +136,7 @@ class SignIndex:
         self.info = info
         self._shards: list[Shard] | None = None
         self._pooled: np.ndarray | None = None
+        self._clips: list[dict[str, Any]] | None = None
 
     # ---- create / open ----
     @classmethod
@@ -209,8 +210,10 @@ class SignIndex:
         return out
 
     def clips(self) -> list[dict[str, Any]]:
-        """Metadata of every clip, in row order."""
-        return [c for s in self.shards for c in s.clips]
+        """Metadata of every clip, in row order (read once; do not modify)."""
+        if self._clips is None:
+            self._clips = [c for s in self.shards for c in s.clips]
+        return self._clips
 
     def __len__(self) -> int:
         return sum(len(s.clips) for s in self.shards)
@@ -219,8 +222,10 @@ class SignIndex:
         return {c["path"] for s in self.shards for c in s.clips}
 
     def refresh(self) -> None:
+        """Forget what was read (after shards were added)."""
         self._shards = None
         self._pooled = None
+        self._clips = None
 
     # ---- vectors ----
     def pooled(self) -> np.ndarray:
