@@ -84,3 +84,18 @@ def test_build_exit_code_1_when_files_were_skipped(retrieval_run, clip_dir, tmp_
     (line,) = [ln for ln in captured.err.splitlines() if ln.startswith("mslu: skipped")]
     assert str(bad) in line
     assert "1 clips added" in captured.out and "1 skipped" in captured.out
+
+
+def test_an_interrupted_build_says_how_to_continue(retrieval_run, clip_dir, tmp_path, capsys, monkeypatch):
+    import mslu.search.build as build_mod
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_mod, "embed_clips", interrupted)
+    out = tmp_path / "idx"
+    rc = main(["index", "build", "--run", str(retrieval_run), str(clip_dir[0]), "--out", str(out),
+               "--no-progress", "--device", "cpu"])  # fmt: skip
+    assert rc == 130
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"mslu: interrupted; {out} holds 0 clips: run the same command to continue"

@@ -83,9 +83,10 @@ def unpad(emb: torch.Tensor, mask: torch.Tensor) -> list[np.ndarray]:
 
 
 def embed_clips(task, model, poses: list[np.ndarray], device) -> tuple[list[np.ndarray], np.ndarray]:
-    """Clip embeddings F_sign (n_i, d) of each pose and their pooled vectors (B, d), one forward."""
+    """L2-normalised clip embeddings F_sign (n_i, d) of each pose (psi_FSTS normalises them anyway; unit
+    vectors keep float16 storage exact to ~1e-3) and their pooled vectors (B, d), in one forward."""
     sign, mask = task.embed_poses(model, poses, device)
-    return unpad(sign, mask), pool(sign, mask)
+    return unpad(F.normalize(sign.float(), dim=-1), mask), pool(sign, mask)
 
 
 def embed_sentence(task, model, text: str, device, lang: str = "en") -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ Layout (format ``mslu-sign-index``, version 1; see docs/search.md)::
       shards/000000/              one shard per flush of a build, never modified once written
         clips.jsonl               one line per clip: id, path, frames, fps, source, n (clip vectors)
         pooled.npy                (N, d) float32: mean of the L2-normalised clip embeddings (stage 1)
-        fine.npy                  (sum n, d) float16: the clip embeddings F_sign, concatenated (stage 2)
+        fine.npy                  (sum n, d) float16: the L2-normalised clip embeddings F_sign, concatenated
         offsets.npy               (N + 1,) int64: clip i owns fine[offsets[i]:offsets[i + 1]]
       ann/                        optional ANN index over all pooled vectors (usearch HNSW)
         ann.usearch, ann.json
