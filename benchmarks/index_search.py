@@ -11,8 +11,12 @@
    against exact, the text encoding and the psi_FSTS re-ranking of 100 candidates (stage 2) alone, and
    end-to-end ``search_text`` latency (text encoding + stage 1 + stage 2) for both.
 
+Single queries run with one torch thread (``--query-threads``): a query's matmuls are too small to split,
+and on a loaded machine the threads of one op wait on each other (MiniLM on 7 tokens: 11 ms with one
+thread, 400 ms with two on 2 busy cores).
+
 Usage: .venv/bin/python benchmarks/index_search.py [--clips 100000] [--build-clips 256] [--preset small]
-       [--queries 200] [--threads N]
+       [--queries 200] [--threads N] [--query-threads 1]
 """
 
 from __future__ import annotations
@@ -98,7 +102,9 @@ def main() -> None:
     ap.add_argument("--per-clip", type=int, default=8, help="clip embeddings per synthetic clip")
     ap.add_argument("--classes", type=int, default=2000)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads for the build (0: torch's default)")
+    ap.add_argument("--query-threads", type=int, default=1,
+                    help="torch threads for the queries (default 1)")  # fmt: skip
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -116,6 +122,8 @@ def main() -> None:
               f"{report.added / report.seconds:.1f} clips/s ({report.seconds:.1f} s)")  # fmt: skip
 
         # ---- 2. query latency ----
+        torch.set_num_threads(args.query_threads)
+        print(f"queries with {torch.get_num_threads()} torch thread(s)")
         searcher = SignSearcher(tmp / "built", device="cpu")
         dim = searcher.index.dim
         t = time.perf_counter()
@@ -147,30 +155,29 @@ def main() -> None:
         ann.save(index.root / "ann", len(index), [s.name for s in index.shards])
         sentences = [s.text for s in build_benchmark("retrieval", num_train=0, num_dev=0, num_test=20)]
         task, model = searcher.task, searcher.model
-        reps = sentences * max(1, args.queries // (2 * len(sentences)))
-        text_t, rerank_t = [], []
-        for sentence in reps:
+        searchers = {m: SignSearcher(index, ann=m, model=(task, model)) for m in ("off", "on")}
+        for sentence in sentences:  # warm-up: every sentence shape once, the pooled vectors, the ANN graph
+            for s in searchers.values():
+                s.search_text(sentence, 5)
+        times: dict[str, list[float]] = {"text": [], "rerank": [], "off": [], "on": []}
+        for sentence in sentences * max(1, args.queries // len(sentences) // 2):  # interleaved: same load
             t = time.perf_counter()
             text, mask = task.embed_sentences(model, [sentence], "cpu")
-            text_t.append(time.perf_counter() - t)
+            times["text"].append(time.perf_counter() - t)
             rows, _ = exact_topk(pooled, pool(text, mask)[0], 100)
             t = time.perf_counter()
             with torch.no_grad():
                 x, m = index.fine(rows[0])
                 model.similarity.similarity(torch.from_numpy(x), torch.from_numpy(m), text, mask)
-            rerank_t.append(time.perf_counter() - t)
-        print(f"text encoding (one sentence): {pct(text_t)}")
-        print(f"stage 2, psi_FSTS re-ranking of 100 candidates (gather + similarity): {pct(rerank_t)}")
-        for mode in ("off", "on"):
-            s = SignSearcher(index, ann=mode, model=(task, model))
-            s.search_text(sentences[0], 5)  # warm-up: loads the pooled vectors / the ANN graph
-            times = []
-            for sentence in reps:
+            times["rerank"].append(time.perf_counter() - t)
+            for mode, s in searchers.items():
                 t = time.perf_counter()
                 s.search_text(sentence, 5)
-                times.append(time.perf_counter() - t)
-            label = "exact" if mode == "off" else "ANN  "
-            print(f"search_text end to end ({label}, {len(index)} clips, re-rank 100): {pct(times)}")
+                times[mode].append(time.perf_counter() - t)
+        print(f"text encoding (one sentence, MiniLM): {pct(times['text'])}")
+        print(f"stage 2, psi_FSTS re-ranking of 100 candidates (gather + similarity): {pct(times['rerank'])}")
+        for mode, label in (("off", "exact"), ("on", "ANN  ")):
+            print(f"search_text end to end ({label}, {len(index)} clips, re-rank 100): {pct(times[mode])}")
 
 if __name__ == "__main__":
     main()
