@@ -40,15 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
 
 
-def _quiet_text_encoder() -> None:
-    """No per-load progress bar of the text encoder's weights in command output."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
-    hf_logging.disable_progress_bar()
-
-
 def _error(msg: object) -> int:
     print(f"mslu: error: {' '.join(str(msg).split())}", file=sys.stderr)
     return 2
@@ -58,8 +49,6 @@ def _build(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from mslu.search import SignIndex, build_index, is_index
-
-    _quiet_text_encoder()
 
     def skipped(path: str, msg: str) -> None:
         tqdm.write(f"mslu: skipped {msg}", file=sys.stderr)

@@ -30,15 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _quiet_text_encoder() -> None:
-    """No per-load progress bar of the text encoder's weights in command output."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
-    hf_logging.disable_progress_bar()
-
-
 def _error(msg: object) -> int:
     print(f"mslu: error: {' '.join(str(msg).split())}", file=sys.stderr)
     return 2
@@ -53,7 +44,6 @@ def _run(args: argparse.Namespace) -> int:
         return _error('give either a sentence or --like CLIP (mslu search INDEX "a sentence")')
     if args.k < 1:
         return _error(f"-k must be >= 1, got {args.k}")
-    _quiet_text_encoder()
     try:
         pose = None
         if args.like is not None:  # a bad clip fails before the model loads

@@ -50,8 +50,13 @@ def retrieval_model_dir(run: str | Path) -> Path:
 def load_retrieval_run(run: str | Path, device: str | torch.device = "auto"):
     """(task, model, device) of a fine-tuned SL-RT run, model in eval mode."""
     dev = resolve_device(device)
-    retrieval_model_dir(run)
-    task, model = load_model(run, dev)
+    d = retrieval_model_dir(run)
+    try:
+        task, model = load_model(d, dev)
+    except RuntimeError as e:  # load_state_dict lists every key: keep the line short
+        msg = one_line(e)
+        msg = msg if len(msg) <= 200 else msg[:200] + " ..."
+        raise ValueError(f"{d}: the saved model does not load into this mslu's model ({msg})") from None
     model.eval()
     return task, model, dev
 
