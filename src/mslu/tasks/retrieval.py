@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mslu.data.batching import collate_pose_text
 from mslu.evaluation import retrieval_metrics
 from mslu.models import TextEncoder
 from mslu.models.losses import sign_text_contrastive_loss
@@ -236,6 +237,32 @@ class RetrievalTask(Task):
         return {
             "nearest_texts": [{"text": cands[j], "score": float(v)} for v, j in zip(top.values, top.indices)]
         }
+
+    @torch.no_grad()
+    def embed_poses(
+        self, model: RetrievalModel, poses: list[np.ndarray], device
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sign embeddings of several (T, 79, 3) frame-unit poses in one forward, each sampled and
+        normalised as :meth:`predict`'s input: F_sign (B, n, d_e) and its clip mask (B, n) (n = 1 for the
+        coarse head)."""
+        model.eval()
+        cpu = torch.device("cpu")
+        items = [
+            {"pose": self.single_batch(p, cpu)["pose"][0].numpy(), "index": i, "id": str(i)}
+            for i, p in enumerate(poses)
+        ]
+        b = to_device(collate_pose_text(items), device)
+        return model.embed_sign(b["pose"], b["frame_mask"])
+
+    @torch.no_grad()
+    def embed_sentences(
+        self, model: RetrievalModel, texts: list[str], device, lang: str = "en"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """F_text (B, m, d_e) and its token mask of sentences, embedded as :meth:`predict` embeds its
+        candidates (frozen text encoder, then the text projector)."""
+        model.eval()
+        tf, tm = self.encode_texts(list(texts), [lang] * len(texts), device)
+        return model.embed_text(tf.to(device), tm.to(device))
 
     def fit_assets(self, train) -> None:
         self.candidates = sorted({t for t in train.texts if t})
