@@ -68,7 +68,7 @@ def test_errors_are_one_line_on_stderr_with_exit_code_2(argv, expect, cli_index,
     fill = {"tmp": str(tmp_path), "idx": str(cli_index[0]), "run": str(retrieval_run)}
     assert main([a.format(**fill) for a in argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]  # (after any progress bar of the text encoder)
-    assert err.startswith("mslu: error: ") and expect.format(**fill) in err and "\n" not in err
+    assert err.startswith("error: ") and expect.format(**fill) in err and "\n" not in err
     assert "Traceback" not in err
     assert (tmp_path / "f.txt").read_text() == "mine"
 
@@ -81,7 +81,7 @@ def test_build_exit_code_1_when_files_were_skipped(retrieval_run, clip_dir, tmp_
                str(tmp_path / "i"), "--no-progress", "--device", "cpu"])  # fmt: skip
     captured = capsys.readouterr()
     assert rc == 1
-    (line,) = [ln for ln in captured.err.splitlines() if ln.startswith("mslu: skipped")]
+    (line,) = [ln for ln in captured.err.splitlines() if ln.startswith("skipped: ")]
     assert str(bad) in line
     assert "1 clips added" in captured.out and "1 skipped" in captured.out
 

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _error(msg: object) -> int:
-    print(f"mslu: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)
     return 2
 
 
@@ -51,7 +51,7 @@ def _build(args: argparse.Namespace) -> int:
     from mslu.search import SignIndex, build_index, is_index
 
     def skipped(path: str, msg: str) -> None:
-        tqdm.write(f"mslu: skipped {msg}", file=sys.stderr)
+        tqdm.write(f"skipped: {msg}", file=sys.stderr)
 
     try:
         report = build_index(

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _error(msg: object) -> int:
-    print(f"mslu: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)
     return 2
 
 
