@@ -13,6 +13,12 @@ Recipe (see ``configs/corpus/sl1.5m.yaml``)::
         options: {}              # ingestor keyword options
         limit: null              # optional: at most this many clips of this source
         enabled: true
+        variant: null            # e.g. interwild: the same clips with other poses enter as new samples
+                                 # (ids <dataset>/<clip>@interwild), as the paper adds InterWild hands
+        paper: {samples: 5672}   # optional: the paper's figures for this source, reported next to ours
+    paper:                       # optional: the paper's Table I / II figures, reported next to ours
+      total: {samples: 1563701, paired: 1552357, unpaired: 11344, hours: 1780}
+      languages: {ase: {samples: 110000}, ...}
 
 Paths may use ``~`` and ``$VARS``; relative paths are relative to the recipe file.
 
@@ -27,7 +33,9 @@ Outputs in ``out_dir`` (the corpus root of :class:`mslu.data.corpus.CorpusWriter
 * ``skipped.csv`` (``id,source,reason``): clips without a usable pose or that failed validation;
 * ``stats.json``: per-source statistics (clips per split, written, skipped, frames, hours, paired ...);
 * ``benchmarks/<benchmark>/{train,dev,test}.txt``: sample ids of the downstream splits, and
-  ``benchmarks/index.json``.
+  ``benchmarks/index.json``;
+* ``paper_comparison.md``: built vs the paper's figures (total, per sign language, per source) when the
+  recipe carries them.
 
 Resumable: running the same recipe again continues the corpus; ids already written are not loaded again.
 """
@@ -35,6 +43,7 @@ Resumable: running the same recipe again continues the corpus; ids already writt
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import os
@@ -51,9 +60,10 @@ from mslu.data.datasets.base import OFFICIAL_SPLITS, DatasetIngestor, canonical_
 
 log = logging.getLogger(__name__)
 
-_SOURCE_KEYS = {"name", "root", "poses", "splits", "options", "limit", "enabled", "label"}
+_SOURCE_KEYS = {"name", "root", "poses", "splits", "options", "limit", "enabled", "label", "variant", "paper"}
 _RECIPE_KEYS = {"name", "shard_size", "include_splits", "benchmarks", "sources", "exclude_benchmark_eval",
-                "description"}
+                "description", "paper"}
+_FIGURES = ("samples", "paired", "unpaired", "hours", "signers")
 
 
 class RecipeError(ValueError):
@@ -69,6 +79,8 @@ class SourceSpec:
     options: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None
     label: str = ""  # key in stats / skip report; defaults to name
+    variant: str | None = None  # a second pose set of the same clips: new samples "<id>@<variant>"
+    paper: dict[str, float] = field(default_factory=dict)  # the paper's figures for this source
 
 
 @dataclass
@@ -78,6 +90,7 @@ class Recipe:
     shard_size: int = 4096
     benchmarks: str | list[str] = "all"
     exclude_benchmark_eval: bool = True
+    paper: dict[str, Any] = field(default_factory=dict)  # {"total": {...}, "languages": {code: {...}}}
 
 
 def _path(value: Any, base: Path, where: str) -> Path:
@@ -114,6 +127,10 @@ def parse_recipe(recipe: str | Path | dict, base: Path | None = None) -> Recipe:
             raise RecipeError(f"{w}: unknown key(s) {sorted(unknown)}")
         if not src.get("enabled", True):
             continue
+        variant = src.get("variant")
+        if variant is not None and (not isinstance(variant, str) or not variant.isidentifier()):
+            raise RecipeError(f"{w}.variant: a name of letters, digits and _ (e.g. interwild), "
+                              f"got {variant!r}")
         sources.append(SourceSpec(
             name=str(src["name"]),
             root=_path(src.get("root"), base, f"{w}.root"),
@@ -121,7 +138,9 @@ def parse_recipe(recipe: str | Path | dict, base: Path | None = None) -> Recipe:
             splits=_splits(src["splits"], f"{w}.splits") if "splits" in src else default_splits,
             options=dict(src.get("options") or {}),
             limit=None if src.get("limit") is None else int(src["limit"]),
-            label=str(src.get("label") or src["name"]),
+            label=str(src.get("label") or (f"{src['name']}@{variant}" if variant else src["name"])),
+            variant=variant,
+            paper=_figures(src.get("paper"), f"{w}.paper"),
         ))
     if not sources:
         raise RecipeError(f"{where}: no (enabled) sources")
@@ -138,13 +157,31 @@ def parse_recipe(recipe: str | Path | dict, base: Path | None = None) -> Recipe:
         benchmarks = [str(b) for b in benchmarks]
     else:
         benchmarks = "all"
+    paper = data.get("paper") or {}
+    if not isinstance(paper, dict) or set(paper) - {"total", "languages"}:
+        raise RecipeError(f"{where}: paper: expected 'total' and / or 'languages'")
+    paper = {"total": _figures(paper.get("total"), f"{where}: paper.total"),
+             "languages": {str(k): _figures(v, f"{where}: paper.languages.{k}")
+                           for k, v in (paper.get("languages") or {}).items()}}
     return Recipe(
+        paper=paper,
         name=str(data.get("name", "corpus")),
         sources=sources,
         shard_size=int(data.get("shard_size", 4096)),
         benchmarks=benchmarks,
         exclude_benchmark_eval=bool(data.get("exclude_benchmark_eval", True)),
     )
+
+
+def _figures(value: Any, where: str) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - set(_FIGURES):
+        raise RecipeError(f"{where}: expected a mapping of {', '.join(_FIGURES)}")
+    try:
+        return {k: float(v) for k, v in value.items()}
+    except (TypeError, ValueError) as exc:
+        raise RecipeError(f"{where}: figures must be numbers ({exc})") from exc
 
 
 def _splits(value: Any, where: str) -> tuple[str, ...]:
@@ -180,7 +217,8 @@ def _corpus_stats(out_dir: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
     stats: dict[str, dict[str, Any]] = {}
     signers: dict[str, set[str]] = {}
     for i in range(len(meta["id"])):
-        src = meta["source"][i]
+        variant = meta["id"][i].rpartition("@")[2] if "@" in meta["id"][i] else ""
+        src = f"{meta['source'][i]}@{variant}" if variant else meta["source"][i]
         s = stats.setdefault(src, {"samples": 0, "paired": 0, "unpaired": 0, "frames": 0, "hours": 0.0,
                                    "splits": Counter(), "sign_language": meta["sign_language"][i],
                                    "text_language": meta["text_language"][i]})
@@ -219,7 +257,8 @@ def build_corpus(recipe_path: str | Path | dict, out_dir: str | Path) -> dict[st
         for spec, ingestor in zip(recipe.sources, ingestors, strict=True):
             bench = ingestor.benchmarks() if (recipe.benchmarks or recipe.exclude_benchmark_eval) else {}
             wanted = {b: s for b, s in bench.items() if recipe.benchmarks == "all" or b in recipe.benchmarks}
-            benchmarks.update({b: (spec.label, s) for b, s in wanted.items()})
+            if spec.variant is None:  # benchmarks are defined on the clips, not on their second pose set
+                benchmarks.update({b: (spec.label, s) for b, s in wanted.items()})
             held_out = set()
             if recipe.exclude_benchmark_eval:
                 held_out = {i for s in bench.values() for sp, ids in s.items() if sp not in spec.splits
@@ -244,14 +283,59 @@ def build_corpus(recipe_path: str | Path | dict, out_dir: str | Path) -> dict[st
                   "paired": sum(s["paired"] for s in corpus_stats.values()),
                   "unpaired": sum(s["unpaired"] for s in corpus_stats.values()),
                   "hours": round(sum(s["hours"] for s in corpus_stats.values()), 4)},
-        "sources": {label: {**r, **corpus_stats.get(r["source"], {})} for label, r in run.items()},
+        "sources": {label: {**r, **corpus_stats.get(_stats_key(r), {})} for label, r in run.items()},
         "skipped": {"total": len(skipped), "by_kind": dict(reasons)},
         "benchmarks": sorted(index),
     }
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False), encoding="utf-8")
+    comparison = compare_with_paper(stats, recipe)
+    if comparison:
+        (out_dir / "paper_comparison.md").write_text(comparison, encoding="utf-8")
+        stats["paper_comparison"] = comparison
     log.info("corpus %s: %d samples (%d written this run, %d skipped)", out_dir, len(written_ids),
              report.written, len(skipped))
     return stats
+
+
+def _stats_key(run: dict[str, Any]) -> str:
+    return f"{run['source']}@{run['variant']}" if run.get("variant") else run["source"]
+
+
+def _row(name: str, built: dict[str, float], paper: dict[str, float]) -> str:
+    cells = []
+    for k in _FIGURES:
+        if k in paper:
+            b = built.get(k, 0)
+            ratio = f" ({b / paper[k]:.0%})" if paper[k] else ""
+            cells.append(f"{b:,.0f} / {paper[k]:,.0f}{ratio}")
+        else:
+            cells.append(f"{built[k]:,.0f}" if k in built else "")
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def compare_with_paper(stats: dict[str, Any], recipe: Recipe) -> str:
+    """A markdown table of the built corpus against the paper's figures (built / paper (ratio)), or ''."""
+    per_source = {label: spec.paper for label, spec in zip(stats["sources"], recipe.sources) if spec.paper}
+    if not (recipe.paper.get("total") or recipe.paper.get("languages") or per_source):
+        return ""
+    lines = [f"# {recipe.name}: built vs paper (Tab. I / II)", "",
+             "| | " + " | ".join(_FIGURES) + " |", "|---|" + "---|" * len(_FIGURES)]
+    total = dict(stats["total"])
+    total["signers"] = sum(s.get("signers", 0) for s in stats["sources"].values())
+    lines.append(_row("total", total, recipe.paper.get("total", {})))
+    by_language: dict[str, dict[str, float]] = {}
+    for s in stats["sources"].values():
+        lang = s.get("sign_language")
+        if lang:
+            acc = by_language.setdefault(lang, {})
+            for k in ("samples", "paired", "unpaired", "hours", "signers"):
+                acc[k] = acc.get(k, 0) + s.get(k, 0)
+    paper_languages = recipe.paper.get("languages", {})
+    for lang in sorted(set(by_language) | set(paper_languages)):
+        lines.append(_row(f"language {lang}", by_language.get(lang, {}), paper_languages.get(lang, {})))
+    for label, s in stats["sources"].items():
+        lines.append(_row(f"source {label}", s, per_source.get(label, {})))
+    return "\n".join(lines) + "\n"
 
 
 def skip_kind(reason: str) -> str:
@@ -269,6 +353,8 @@ def _ingest_source(ingestor: DatasetIngestor, spec: SourceSpec, writer: Any, hel
     counts: Counter = Counter()
     per_split: Counter = Counter()
 
+    suffix = f"@{spec.variant}" if spec.variant else ""
+
     def selected():
         n = 0
         for ann in ingestor.annotations():
@@ -283,17 +369,20 @@ def _ingest_source(ingestor: DatasetIngestor, spec: SourceSpec, writer: Any, hel
                 continue
             n += 1
             counts["selected"] += 1
-            if sid in writer:
+            if sid + suffix in writer:
                 counts["already_in_corpus"] += 1
                 continue
             yield ann
 
     def on_skip(sid: str, reason: str) -> None:
         counts["skipped"] += 1
-        skipped.append((sid, spec.label, reason))
+        skipped.append((sid + suffix, spec.label, reason))
 
     before = len(writer.report.skipped)
     for sample in ingestor.samples(spec.poses, on_skip=on_skip, annotations=selected()):
+        if suffix:  # the second pose set of a clip: its own sample
+            estimator = f"{sample.estimator}+{spec.variant}" if sample.estimator else spec.variant
+            sample = dataclasses.replace(sample, id=sample.id + suffix, estimator=estimator)
         if writer.add(sample):
             counts["added"] += 1
             if counts["added"] % 10000 == 0:
@@ -302,5 +391,5 @@ def _ingest_source(ingestor: DatasetIngestor, spec: SourceSpec, writer: Any, hel
             counts["duplicates"] += 1
     counts["invalid"] = len(writer.report.skipped) - before
     log.info("%s: %s", spec.label, dict(counts))
-    return {"source": ingestor.name, "annotations": dict(per_split), "splits_included": list(spec.splits),
-            **dict(counts)}
+    return {"source": ingestor.name, "variant": spec.variant, "annotations": dict(per_split),
+            "splits_included": list(spec.splits), **dict(counts)}

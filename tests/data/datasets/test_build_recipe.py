@@ -165,9 +165,15 @@ def test_recipe_splits_and_errors(setup, tmp_path):
 
 def test_sl15m_recipe_lists_all_nine_sources():
     recipe = parse_recipe(ROOT / "configs/corpus/sl1.5m.yaml")
-    assert sorted(s.name for s in recipe.sources) == sorted(["wlasl", "msasl", "nmfs_csl", "slr500",
-        "phoenix2014", "phoenix2014t", "csl_daily", "how2sign", "bobsl"])
-    assert all(s.splits == ("train",) for s in recipe.sources) and recipe.exclude_benchmark_eval
+    nine = ["wlasl", "msasl", "nmfs_csl", "slr500", "phoenix2014", "phoenix2014t", "csl_daily", "how2sign",
+            "bobsl"]
+    assert sorted({s.name for s in recipe.sources}) == sorted(nine)
+    copies = sorted(s.name for s in recipe.sources if s.variant == "interwild")  # Sec. III-A, [5] [14]-[20]
+    assert copies == sorted(set(nine) - {"how2sign", "bobsl"})
+    assert all(s.splits == ("train",) for s in recipe.sources if s.name != "bobsl")
+    assert recipe.exclude_benchmark_eval
+    assert recipe.paper["total"]["samples"] == 1563701 and recipe.paper["total"]["unpaired"] == 11344
+    assert sum(s.paper.get("unpaired", 0) for s in recipe.sources) == 11344
 
 
 def test_ingest_cli(setup, capsys):
@@ -181,3 +187,45 @@ def test_ingest_cli(setup, capsys):
     assert sorted(s.id for s in Corpus(out)) == ["phoenix2014/u1", "phoenix2014/u2", "phoenix2014/u3"]
     rc = main(["ingest", "nope", "--root", str(setup), "--poses", str(setup), "--out", str(setup / "x")])
     assert rc == 2 and "unknown dataset" in capsys.readouterr().err
+
+
+def test_second_pose_set_enters_as_its_own_samples(setup, fake_pose):
+    """Paper Sec. III-A: InterWild hands make new samples of the same clips (Tab. I counts them)."""
+    for i in ("u1", "u2", "u3"):
+        fake_pose(setup / f"poses/phoenix2014_interwild/{i}.pose", 5, seed=7)
+    recipe = {
+        "name": "copies",
+        "paper": {"total": {"samples": 4, "unpaired": 4}, "languages": {"gsg": {"samples": 4}}},
+        "sources": [
+            {"name": "phoenix2014", "root": str(setup / "data/phoenix-2014"),
+             "poses": str(setup / "poses/phoenix2014")},
+            {"name": "phoenix2014", "root": str(setup / "data/phoenix-2014"),
+             "poses": str(setup / "poses/phoenix2014_interwild"), "variant": "interwild",
+             "paper": {"samples": 2}},
+        ],
+    }
+    out = setup / "copies"
+    stats = build_corpus(recipe, out)
+    samples = {s.id: s for s in Corpus(out)}
+    assert sorted(samples) == ["phoenix2014/u1", "phoenix2014/u1@interwild", "phoenix2014/u2",
+                               "phoenix2014/u2@interwild"]
+    assert samples["phoenix2014/u1@interwild"].estimator.endswith("interwild")
+    assert not (samples["phoenix2014/u1"].pose == samples["phoenix2014/u1@interwild"].pose).all()
+    assert stats["total"] == {**stats["total"], "samples": 4, "unpaired": 4}
+    assert stats["sources"]["phoenix2014@interwild"]["samples"] == 2
+    bench = (out / "benchmarks/phoenix2014/train.txt").read_text().split()
+    assert bench == ["phoenix2014/u1", "phoenix2014/u2"]  # benchmarks name the clips, not their copies
+    table = (out / "paper_comparison.md").read_text()
+    assert "| total | 4 / 4 (100%) |" in table and "| source phoenix2014@interwild | 2 / 2 (100%) |" in table
+    assert "| language gsg | 4 / 4 (100%) |" in table
+    again = build_corpus(recipe, out)  # resumes: nothing added twice
+    assert again["total"]["samples"] == 4
+    assert again["sources"]["phoenix2014@interwild"]["already_in_corpus"] == 2
+
+
+def test_bad_variant_and_paper_figures_are_named(tmp_path):
+    src = {"name": "wlasl", "root": ".", "poses": "."}
+    with pytest.raises(RecipeError, match=r"sources\[0\].variant"):
+        parse_recipe({"sources": [{**src, "variant": "../x"}]})
+    with pytest.raises(RecipeError, match="paper.total: expected a mapping"):
+        parse_recipe({"sources": [src], "paper": {"total": {"clips": 3}}})
