@@ -141,3 +141,14 @@ def test_configs_command_lists_and_resolves(capsys):
     assert shown == finetune_config("islr/wlasl100")
     assert main(["configs", "pretrain/synthetic_small"]) == 0
     assert yaml.safe_load(capsys.readouterr().out) == load_config("pretrain/synthetic_small")
+
+
+def test_class_groups_parse_and_bad_ones_are_named():
+    from mslu.configs.schema import ConfigError
+    from mslu.tasks.islr import class_groups
+
+    assert class_groups({"a": "0-2,5", "b": [7, "9-10"]}) == {"a": {0, 1, 2, 5}, "b": {7, 9, 10}}
+    assert finetune_config("islr/nmfs_csl")["data"]["class_groups"] == {"confusing": "0-609",
+                                                                         "normal": "610-1066"}
+    with pytest.raises(ConfigError, match="data.class_groups"):
+        finetune_config({"task": "islr", "data": {"class_groups": {"a": "x-y"}}})

@@ -38,6 +38,22 @@ class ISLRModel(TaskModel):
         return self.classifier(self.dropout(pooled))
 
 
+def class_groups(spec: dict[str, Any] | None) -> dict[str, set[int]]:
+    """``{"confusing": "0-609", "normal": [610, 611, ...]}`` -> class labels per group (ranges inclusive)."""
+    out: dict[str, set[int]] = {}
+    for name, members in (spec or {}).items():
+        labels: set[int] = set()
+        items = members.split(",") if isinstance(members, str) else members
+        for item in items:
+            if isinstance(item, str) and "-" in item.strip()[1:]:
+                lo, hi = item.split("-", 1)
+                labels.update(range(int(lo), int(hi) + 1))
+            else:
+                labels.add(int(item))
+        out[str(name)] = labels
+    return out
+
+
 class ISLRTask(Task):
     name = "islr"
     main_metric = "per_instance_top1"
@@ -127,6 +143,12 @@ class ISLRTask(Task):
         ks = [k for k in (1, 5) if k <= s.shape[1]]
         metrics = topk_accuracy(s, y.numpy(), ks=ks)
         metrics["num_samples"] = len(y)
+        for group, members in class_groups(self.data_cfg.get("class_groups")).items():
+            rows = np.isin(np.asarray(self.classes)[y.numpy()], sorted(members))
+            if rows.any():  # e.g. NMFs-CSL's Confusing / Normal words (Tab. VI)
+                sub = topk_accuracy(s[torch.from_numpy(rows)], y.numpy()[rows], ks=ks)
+                metrics.update({f"{group}_{k}": v for k, v in sub.items()})
+                metrics[f"{group}_num_samples"] = int(rows.sum())
         return metrics, preds
 
     @torch.no_grad()

@@ -23,6 +23,7 @@ from mslu.configs.schema import ConfigError, Section, did_you_mean, non_negative
 from mslu.models import PretrainConfig
 from mslu.models.config import EncoderConfig, config_from_dict
 from mslu.tasks import TASKS, get_task
+from mslu.tasks.islr import class_groups
 
 DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 PRESETS = ("tiny", "small", "paper")
@@ -229,12 +230,17 @@ class FinetuneData(Section):
     # task-specific keys; their values are the task's defaults (Table III) unless set
     num_frames: int | None = None  # ISLR: frames per clip (random window in training, centre one in tests)
     short: str | None = None  # ISLR: clips shorter than num_frames are zero-padded (pad) or looped (repeat)
+    class_groups: dict | None = None  # ISLR: metrics per group of classes, e.g. {confusing: "0-609"}
     dataset: str | None = None  # CSLR: WER clean-up rules (phoenix2014, phoenix2014t, csl_daily, none)
     language: str | None = None  # GF-SLT: the target language (tokenizer, BLEU tokenisation)
 
     def checks(self):
         if self.short not in (None, "pad", "repeat"):
             yield "short", "must be pad or repeat"
+        try:
+            class_groups(self.class_groups)
+        except (TypeError, ValueError, AttributeError):
+            yield "class_groups", "must map group names to class labels or ranges like '0-609'"
         for key in ("max_frames", "batch_size", "eval_batch_size", "max_train_samples", "max_eval_samples",
                     "num_frames", "mega_batch_factor"):
             if not positive(getattr(self, key)):

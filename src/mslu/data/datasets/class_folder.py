@@ -6,11 +6,15 @@ token names the signer (``P01_...``). The words come from a class-list file in t
 line: ``<class index><whitespace><word>``, or just ``<word>`` (then the line number is the index). Any file
 with a video or pose extension counts as a clip, so ``media_dir`` may also point at a pose tree of the same
 shape. Clip ids are ``<class>/<file stem>``; pose files mirror the tree: ``<pose_root>/<class>/<stem>.pose``.
-There is no dev split: clips of ``test_signers`` are the test split, all others train.
+The releases have no dev split: clips of ``test_signers`` are the test split; a dev split for model selection
+is carved from the other signers, either whole signers (``dev_signers``: signer-independent, like the test
+split) or, by default, a deterministic ``dev_fraction`` (10%) of every class's training clips, chosen by a
+hash of the clip id (stable across machines and runs); ``dev_fraction: 0`` keeps no dev split.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -54,11 +58,30 @@ class ClassFolderIngestor(DatasetIngestor):
     default_test_signers: ClassVar[tuple[int, ...]]
 
     def __init__(self, root: str | Path, media_dir: str | None = None, class_list: str | None = None,
-                 test_signers: Iterable[int] | None = None):
+                 test_signers: Iterable[int] | None = None, dev_signers: Iterable[int] | None = None,
+                 dev_fraction: float = 0.1):
         super().__init__(root)
         self.media_dir = media_dir or self.default_media_dir
         self.class_list = class_list
         self.test_signers = set(map(int, self.default_test_signers if test_signers is None else test_signers))
+        self.dev_signers = set(map(int, dev_signers or ()))
+        if self.dev_signers & self.test_signers:
+            both = sorted(self.dev_signers & self.test_signers)
+            raise ValueError(f"{self.name}: signers {both} are in both "
+                             f"dev_signers and test_signers")
+        if not 0 <= float(dev_fraction) < 1:
+            raise ValueError(f"{self.name}: dev_fraction must be in [0, 1), got {dev_fraction}")
+        self.dev_fraction = float(dev_fraction)
+
+    def split_of(self, clip_id: str, signer: str) -> str:
+        """test (test signers), dev (dev signers, or the hashed fraction without them) or train."""
+        number = signer_number(signer)
+        if number in self.test_signers:
+            return "test"
+        if self.dev_signers:
+            return "dev" if number in self.dev_signers else "train"
+        digest = int(hashlib.sha1(clip_id.encode("utf-8")).hexdigest()[:8], 16)
+        return "dev" if digest < self.dev_fraction * 0x1_0000_0000 else "train"
 
     def classes(self) -> dict[int, str]:
         cands = (self.class_list,) if self.class_list else self.default_class_lists
@@ -80,7 +103,7 @@ class ClassFolderIngestor(DatasetIngestor):
                 if f.suffix.lower() not in MEDIA_SUFFIXES or not f.is_file():
                     continue
                 signer = f.stem.split("_", 1)[0]
-                sp = "test" if signer_number(signer) in self.test_signers else "train"
+                sp = self.split_of(f"{class_dir.name}/{f.stem}", signer)
                 if split is not None and sp != split:
                     continue
                 word = classes[label]
