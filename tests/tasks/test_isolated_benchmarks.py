@@ -17,7 +17,8 @@ from mslu.training.run_config import finetune_config
 
 def _release(root, poses, media, signers, classes=3, reps=3):
     root.mkdir(parents=True)
-    (root / "dictionary.txt").write_text("".join(f"{c:06d}\tw{c}\n" for c in range(classes)), encoding="utf-8")
+    words = "".join(f"{c:06d}\tw{c}\n" for c in range(classes))
+    (root / "dictionary.txt").write_text(words, encoding="utf-8")
     rng = np.random.default_rng(0)
     for c in range(classes):
         for s in signers:
@@ -57,4 +58,5 @@ def test_shipped_config_fine_tunes(tmp_path, name, media, signers):
     assert metrics["test"]["num_samples"] == len(splits["test"])
     if name == "nmfs_csl":  # every fixture class is below 610: all "confusing"
         assert metrics["test"]["confusing_num_samples"] == len(splits["test"])
-        assert "confusing_per_instance_top1" in metrics["test"] and "normal_num_samples" not in metrics["test"]
+        assert "confusing_per_instance_top1" in metrics["test"]
+        assert "normal_num_samples" not in metrics["test"]

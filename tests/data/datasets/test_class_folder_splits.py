@@ -9,8 +9,9 @@ from mslu.data.datasets import get_ingestor
 
 def _release(tmp_path, media, signers, reps=10, classes=3):
     root = tmp_path / "release"
-    (root).mkdir()
-    (root / "dictionary.txt").write_text("".join(f"{c:06d}\tw{c}\n" for c in range(classes)), encoding="utf-8")
+    root.mkdir()
+    words = "".join(f"{c:06d}\tw{c}\n" for c in range(classes))
+    (root / "dictionary.txt").write_text(words, encoding="utf-8")
     for c in range(classes):
         for s in signers:
             for r in range(reps):
