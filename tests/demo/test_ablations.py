@@ -1,0 +1,52 @@
+"""``mslu ablate``: variants are one config value each, verdicts follow the seed spread, runs resume."""
+
+from __future__ import annotations
+
+import pytest
+
+import mslu.demo.ablations as ab
+from mslu.training.run_config import load_config
+
+
+def test_every_variant_is_a_valid_config_value():
+    for table in ab.TABLES.values():
+        labels = [v.label for v in table.variants]
+        assert table.best in labels and len(set(labels)) == len(labels)
+        assert sum(not v.overrides for v in table.variants) == 1  # the paper's default, shared by tables
+        for v in table.variants:
+            load_config("pretrain/synthetic_small", list(v.overrides))
+            assert len(v.paper) == 4
+
+
+def test_verdicts():
+    assert ab.verdict(paper_gap=-4.0, ours_gap=-3.0, noise=1.0) == "same direction, outside seed spread"
+    assert ab.verdict(paper_gap=-4.0, ours_gap=-0.5, noise=1.0) == "within noise"
+    assert ab.verdict(paper_gap=-4.0, ours_gap=2.0, noise=1.0) == "opposite"
+    assert ab.verdict(paper_gap=-4.0, ours_gap=-2.0, noise=None) == "same direction (one seed)"
+
+
+def test_render_lays_out_the_paper_table():
+    cfg = ab.AblationConfig(tables=("XIX",), tasks=("islr", "cslr"), seeds=(0, 1))
+    linear, gcn = ab.TABLES["XIX"].variants
+    measured = {linear.key: {0: {"islr": 50.0, "cslr": 80.0}, 1: {"islr": 52.0, "cslr": 82.0}},
+                gcn.key: {0: {"islr": 60.0, "cslr": 70.0}, 1: {"islr": 61.0, "cslr": 90.0}}}
+    text = ab.render(cfg, measured)
+    assert "| linear | 69.62 | 51.00 +- 1.00 | same direction, outside seed spread | 25.30 | 81.00 +- 1.00 " \
+           "| within noise |" in text
+    assert "| GCN | 74.07 | 60.50 +- 0.50 | (paper's best) |" in text
+
+
+@pytest.mark.slow
+def test_tiny_ablation_runs_and_resumes(tmp_path, monkeypatch):
+    cfg = ab.AblationConfig(tables=("XIX",), tasks=("islr",), seeds=(0, 1), out=tmp_path, scale=0.05,
+                            threads=1)
+    path = ab.run_ablations(cfg)
+    text = path.read_text()
+    assert "## Table XIX" in text and "| linear | 69.62 |" in text and "| GCN | 74.07 |" in text
+
+    def no_training(*a, **k):
+        raise AssertionError("finished runs must be reused")
+
+    monkeypatch.setattr(ab, "run_pretrain", no_training)
+    monkeypatch.setattr(ab, "run_finetune", no_training)
+    assert ab.run_ablations(cfg).read_text() == text
