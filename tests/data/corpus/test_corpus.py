@@ -312,12 +312,8 @@ def test_read_validation_truncated_and_missing_shard(corpus_dir):
     data = shard.read_bytes()
     shard.write_bytes(data[: len(data) // 2])
     os.remove(corpus_dir / "shard-00003.arrow")
-    c = Corpus(corpus_dir)
-    c[0]  # shard 0 is intact
-    with pytest.raises(CorpusError, match=r"shard-00001\.arrow.*truncated"):
-        c[5]
-    with pytest.raises(CorpusError, match=r"shard-00003\.arrow.*missing"):
-        c[15]
+    with pytest.raises(CorpusError, match=r"shard-00001\.arrow.*truncated"):  # refused when opened
+        Corpus(corpus_dir)
     problems = validate_corpus(corpus_dir)
     assert any("shard-00001.arrow" in p for p in problems)
     assert any("shard-00003.arrow" in p for p in problems)
@@ -354,3 +350,33 @@ def test_writer_removes_only_its_own_leftovers(tmp_path):
     assert not any(p.exists() for p in own)
     assert all(p.read_bytes() == b"x" for p in users)
     assert len(Corpus(root)) == 4
+
+
+def test_flipped_pose_bytes_fail_validation(corpus_dir):
+    shard = corpus_dir / "shard-00001.arrow"
+    data = bytearray(shard.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 16] = bytes(b ^ 0x55 for b in data[middle : middle + 16])  # same size
+    shard.write_bytes(bytes(data))
+    Corpus(corpus_dir)  # the quick check (names, sizes, counts) passes
+    problems = validate_corpus(corpus_dir)
+    assert any("shard-00001.arrow: contents differ from the manifest's SHA-256" in p for p in problems)
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname", "../outside.arrow", "sub/shard-00000.arrow"])
+def test_manifest_entries_stay_inside_the_corpus(corpus_dir, name):
+    manifest = json.loads((corpus_dir / "manifest.json").read_text())
+    manifest["shards"][0]["file"] = name
+    (corpus_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorpusError, match="not a shard file of this folder"):
+        Corpus(corpus_dir)
+    assert "not a shard file of this folder" in validate_corpus(corpus_dir)[-1]
+
+
+def test_info_and_stats_refuse_a_damaged_corpus_in_one_line(corpus_dir, capsys):
+    shard = corpus_dir / "shard-00002.arrow"
+    shard.write_bytes(shard.read_bytes()[:100])
+    for command in ("info", "stats"):
+        assert cli_main(["corpus", command, str(corpus_dir)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and "shard-00002.arrow" in err[0]

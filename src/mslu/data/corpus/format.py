@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -130,6 +131,40 @@ def atomic_write_text(path: Path, text: str) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_shard_entries(root: Path, manifest: dict) -> None:
+    """The quick check every opening runs: each listed shard is a plain shard file name (inside the
+    corpus folder), exists, and has the manifest's size and a row count that adds up."""
+    path = root / MANIFEST
+    total = 0
+    for k, entry in enumerate(manifest["shards"]):
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not SHARD_RE.match(name):
+            raise CorpusError(f"{path}: shard entry {k} names {name!r}, not a shard file of this folder")
+        try:
+            rows, size = int(entry["num_samples"]), entry.get("bytes")
+        except (KeyError, TypeError, ValueError):
+            raise CorpusError(f"{path}: shard entry {k} ({name}) has no valid num_samples") from None
+        shard = root / name
+        try:
+            actual = shard.stat().st_size
+        except FileNotFoundError:
+            raise CorpusError(f"{shard}: shard listed in the manifest is missing") from None
+        if size is not None and actual != size:
+            raise CorpusError(f"{shard}: size {actual} bytes differs from the manifest ({size}); the shard "
+                              f"is truncated or was overwritten")
+        total += rows
+    if int(manifest.get("num_samples", total)) != total:
+        raise CorpusError(f"{path}: says {manifest['num_samples']} samples, its shard entries {total}")
 
 
 def read_manifest(root: Path) -> dict:

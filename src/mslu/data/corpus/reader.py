@@ -11,7 +11,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mslu.data.corpus.format import META_COLUMNS, SCHEMA, Shard, read_manifest, row_to_sample
+from mslu.data.corpus.format import (
+    META_COLUMNS,
+    SCHEMA,
+    Shard,
+    check_shard_entries,
+    read_manifest,
+    row_to_sample,
+)
 from mslu.data.schema import Sample
 
 
@@ -129,6 +136,7 @@ class Corpus(_CorpusAPI):
     def __init__(self, root: str | os.PathLike):
         self._root = Path(root)
         self.manifest = read_manifest(self._root)
+        check_shard_entries(self._root, self.manifest)
         self._base = self
         self._index = None
         entries = self.manifest["shards"]

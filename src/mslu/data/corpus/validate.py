@@ -7,11 +7,13 @@ from pathlib import Path
 
 from mslu.data.corpus.format import (
     MANIFEST,
+    SHARD_RE,
     CorpusError,
     Shard,
     is_uncommitted,
     read_manifest,
     row_to_sample,
+    sha256_of,
 )
 from mslu.data.schema import SampleError, validate_sample
 
@@ -33,8 +35,16 @@ def validate_corpus(root: str | os.PathLike, max_problems: int | None = None) ->
             problems.append(f"{p}: not committed (left by an interrupted build; a writer will remove it)")
     seen: set[str] = set()
     total = 0
+    for k, entry in enumerate(manifest["shards"]):
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not SHARD_RE.match(name):  # never open a path outside the corpus
+            return [*problems, f"{root / MANIFEST}: shard entry {k} names {name!r}, not a shard file of "
+                               f"this folder"]
     for entry in manifest["shards"]:
         path = root / entry["file"]
+        if "sha256" in entry and path.is_file() and sha256_of(path) != entry["sha256"]:
+            problems.append(f"{path}: contents differ from the manifest's SHA-256 (damaged or modified)")
+            continue
         try:
             shard = Shard(path, entry)
         except CorpusError as e:

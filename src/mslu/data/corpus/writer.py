@@ -34,6 +34,7 @@ from mslu.data.corpus.format import (
     new_manifest,
     open_shard_table,
     read_manifest,
+    sha256_of,
 )
 from mslu.data.schema import Sample, SampleError
 
@@ -179,6 +180,7 @@ class CorpusWriter:
             "num_samples": len(self._rows),
             "num_frames": frames,
             "bytes": final.stat().st_size,
+            "sha256": sha256_of(final),
             "first_id": self._rows[0]["id"],
             "last_id": self._rows[-1]["id"],
         }
