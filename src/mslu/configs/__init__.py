@@ -16,6 +16,15 @@ import yaml
 CONFIG_ROOT = Path(__file__).resolve().parent
 
 
+def yaml_problem(error: Exception) -> str:
+    """A YAML (or reading) error in one line: the problem and where."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return f"{error.problem or error.context or 'invalid YAML'}{where}"
+    return " ".join(str(error).split())
+
+
 def deep_update(base: dict[str, Any], upd: dict[str, Any] | None) -> dict[str, Any]:
     """``upd`` merged recursively into a copy of ``base``."""
     out = copy.deepcopy(base)
@@ -41,7 +50,7 @@ def apply_override(cfg: dict[str, Any], assignment: str) -> None:
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as e:
-        raise ValueError(f"override {assignment!r}: value is not valid YAML ({e.problem})") from e
+        raise ValueError(f"override {assignment!r}: value is not valid YAML ({yaml_problem(e)})") from e
     if isinstance(value, str):  # YAML 1.1 reads "5e-4" (no dot) as a string
         try:
             value = float(value)
@@ -81,7 +90,7 @@ def read_config_file(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ValueError(f"cannot read config {path}: {e}") from e
+        raise ValueError(f"cannot read config {path}: {yaml_problem(e)}") from e
     if not isinstance(loaded, dict):
         raise ValueError(f"config {path} must be a mapping, got {type(loaded).__name__}")
     bases = loaded.pop("base", None) or []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from typing import Any, Union
@@ -100,6 +101,9 @@ def validate_section(values: Any, schema: type[Section], name: str, source: str 
             ok = default is None or _type_ok(value, hint) or value is None
         if not ok:
             raise ConfigError(f"{where}.{key}: expected {_type_name(hint)}, got {value!r}")
+        numbers = value if isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
+            raise ConfigError(f"{where}.{key}: must be a finite number, got {value!r}")
     section = schema(**{k: v for k, v in values.items() if k in fields})
     for key, problem in section.checks():
         raise ConfigError(f"{where}.{key}: {problem}, got {getattr(section, key)!r}")

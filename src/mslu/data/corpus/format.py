@@ -150,10 +150,7 @@ def check_shard_entries(root: Path, manifest: dict) -> None:
         name = entry.get("file") if isinstance(entry, dict) else None
         if not isinstance(name, str) or not SHARD_RE.match(name):
             raise CorpusError(f"{path}: shard entry {k} names {name!r}, not a shard file of this folder")
-        try:
-            rows, size = int(entry["num_samples"]), entry.get("bytes")
-        except (KeyError, TypeError, ValueError):
-            raise CorpusError(f"{path}: shard entry {k} ({name}) has no valid num_samples") from None
+        rows, size = entry["num_samples"], entry.get("bytes")
         shard = root / name
         try:
             actual = shard.stat().st_size
@@ -181,7 +178,21 @@ def read_manifest(root: Path) -> dict:
         raise CorpusError(f"{path}: format version {manifest['version']} is newer than {FORMAT_VERSION}")
     if not isinstance(manifest.get("shards"), list):
         raise CorpusError(f"{path}: manifest has no shard list")
+    for key in ("num_samples", "num_frames"):
+        if key in manifest and not _count(manifest[key]):
+            raise CorpusError(f"{path}: {key} is {manifest[key]!r}, not a count")
+    for k, entry in enumerate(manifest["shards"]):
+        if not isinstance(entry, dict):
+            raise CorpusError(f"{path}: shard entry {k} is {type(entry).__name__}, not a mapping")
+        for key, check in (("num_samples", _count), ("num_frames", _count), ("bytes", _count),
+                           ("file", lambda v: isinstance(v, str)), ("sha256", lambda v: isinstance(v, str))):
+            if (key in entry or key in ("file", "num_samples")) and not check(entry.get(key)):
+                raise CorpusError(f"{path}: shard entry {k}: {key} is {entry.get(key)!r}")
     return manifest
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def new_manifest() -> dict:
