@@ -8,7 +8,7 @@ import random
 
 import pytest
 import yaml
-from conftest import SEED, one_line_naming
+from fuzzing import SEED, one_line_naming
 
 from mslu.training.run_config import PRETRAIN_DEFAULTS, finetune_config, load_config
 

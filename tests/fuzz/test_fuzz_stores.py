@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from conftest import SEED, one_line_naming
+from fuzzing import SEED, one_line_naming
 
 from mslu.data.corpus import Corpus, CorpusError, validate_corpus, write_corpus
 from mslu.data.schema import Sample
@@ -22,9 +22,11 @@ from mslu.training import checkpoint as ck
 def corpus_master(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz_corpus") / "c"
     rng = np.random.default_rng(0)
-    samples = [Sample(id=f"s{i:03d}", pose=rng.uniform(0, 1, (int(rng.integers(4, 30)), 79, 3)).astype(np.float32),
-                      source="fz", sign_language="ase", text=f"word {i}", text_language="en")
-               for i in range(40)]
+    samples = []
+    for i in range(40):
+        pose = rng.uniform(0, 1, (int(rng.integers(4, 30)), 79, 3)).astype(np.float32)
+        samples.append(Sample(id=f"s{i:03d}", pose=pose, source="fz", sign_language="ase", text=f"word {i}",
+                              text_language="en"))
     write_corpus(root, samples, shard_size=8)
     return root, {s.id: s.pose for s in samples}
 
@@ -60,7 +62,8 @@ def _mutate_corpus(root, r: random.Random) -> str:
             key = r.choice(["num_samples", "bytes", "file", "num_frames"])
             entry[key] = r.choice(["x", None, -3, 10**12, [1], {"a": 1}])
         else:
-            entry["file"] = r.choice(["/etc/hostname", "../x.arrow", "shard-00000.arrow/../../y", "~/s.arrow"])
+            escapes = ["/etc/hostname", "../x.arrow", "shard-00000.arrow/../../y", "~/s.arrow"]
+            entry["file"] = r.choice(escapes)
         manifest.write_text(json.dumps(m))
     else:
         (root / r.choice(["notes.txt", "shard-99999.arrow.tmp", "manifest.json.bak"])).write_text("junk")
