@@ -16,8 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 def _run(cmd, cwd, env=None):
-    res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    # no PYTHONPATH: a source tree on it (with its egg-info) would pass for an installed mslu
+    res = subprocess.run(cmd, cwd=cwd, env=env or CLEAN_ENV, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, f"{cmd}: {res.stdout[-2000:]}\n{res.stderr[-2000:]}"
     return res.stdout
 
@@ -36,8 +40,7 @@ def installed(tmp_path_factory):
     # third-party dependencies from this environment; its editable mslu (a .pth there) is not read
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)], tmp)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return wheel, env_dir, env, tmp
+    return wheel, env_dir, CLEAN_ENV, tmp
 
 
 def test_wheel_ships_the_configs(installed):
