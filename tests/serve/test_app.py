@@ -250,3 +250,14 @@ def test_limits_are_checked():
     with pytest.raises(ValueError, match="--max-frames"):
         Limits(max_frames=0)
     assert Limits(max_upload_mb=1).max_upload_bytes == 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_a_real_video_goes_through_mediapipe(client, shared_poses):
+    pytest.importorskip("mediapipe")
+    r = _post(client, (shared_poses / "videos" / "SOUP.mp4").read_bytes(), "SOUP.mp4")
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["file"]["source"] == "video" and out["file"]["frames"] == 41 and out["file"]["width"] == 320
+    assert len(out["runs"][0]["result"]["top5"]) == 5

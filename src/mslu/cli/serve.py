@@ -30,8 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mslu.serve import Limits, build_app, check_port, is_loopback, serve
-    from mslu.serve.server import allowed_hosts_for
+    try:
+        from mslu.serve import Limits, build_app, check_port, is_loopback, serve
+        from mslu.serve.server import allowed_hosts_for
+    except ImportError as e:
+        raise ValueError(f"mslu serve needs FastAPI and uvicorn ({e}): pip install 'mslu[serve]'") from None
 
     if not args.run and not args.index:
         raise ValueError("give at least one --run RUN_DIR (and optionally --index INDEX)")
