@@ -58,6 +58,7 @@ def test_the_page_its_assets_and_headers(client):
     js, css = client.get("/static/app.js"), client.get("/static/app.css")
     assert js.status_code == css.status_code == 200
     assert js.headers["content-type"].startswith("text/javascript") and "innerHTML" not in js.text
+    assert client.head("/").status_code == 200
     assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
 
 
