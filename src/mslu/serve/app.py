@@ -120,7 +120,7 @@ def build_app(
     async def _bug(request: Request, exc: Exception) -> JSONResponse:  # the server logs the traceback
         return _error("internal error while analysing the file (details in the server's log)", 500)
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     async def index_page() -> HTMLResponse:
         return HTMLResponse(INDEX_HTML)
 
