@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pose_speed.py --repeats 300
 	$(BIN)/python benchmarks/decoding_speed.py
 	$(BIN)/python benchmarks/kernel_speed.py --reps 5
+	$(BIN)/python benchmarks/optimizer_step.py --rounds 3
 	$(BIN)/python benchmarks/pretrain_step.py --threads 1 --steps 3 --rounds 1 --no-cache-compare
 
 clean:

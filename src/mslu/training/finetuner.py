@@ -109,7 +109,8 @@ class FineTuner:
         self.task.fit_assets(self.train_set)
         self.model = self.task.build_model(self.encoder).to(self.device)
         self.optimizer = torch.optim.AdamW(
-            optimizer_groups(self.model, o, self.pretrained), betas=tuple(o["betas"]), eps=float(o["eps"])
+            optimizer_groups(self.model, o, self.pretrained), betas=tuple(o["betas"]), eps=float(o["eps"]),
+            fused=bool(o["fused"]),
         )
         self.sampler = BucketBatchSampler(
             self.train_set.lengths,

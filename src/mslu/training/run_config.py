@@ -270,6 +270,7 @@ class FinetuneOptim(Section):
     epochs: int = 60
     max_steps: int | None = None
     clip_grad_norm: float | None = 1.0
+    fused: bool = True  # fused AdamW kernel (CPU and CUDA); False: foreach implementation
 
     def checks(self):
         yield from _common_optim_checks(self)
