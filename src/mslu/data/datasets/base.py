@@ -20,7 +20,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
@@ -155,10 +155,16 @@ class DatasetIngestor(ABC):
         candidates = [(ann.media_id, ann.trimmed)]
         if ann.id != ann.media_id:  # a clip-level file (already cut) comes first
             candidates.insert(0, (ann.id, False))
+        root = pose_root.resolve()
         for stem, cut in candidates:
+            parts = PurePosixPath(str(stem).replace("\\", "/")).parts
+            if not parts or parts[0] in ("/", "~") or ".." in parts or str(stem).startswith("~"):
+                raise PoseUnavailable(f"clip id {stem!r} of the annotations is no path inside {pose_root}")
             for suffix in POSE_SUFFIXES:
                 p = pose_root / f"{stem}{suffix}"
                 if p.is_file():
+                    if not p.resolve().is_relative_to(root):
+                        raise PoseUnavailable(f"{p} leads outside {pose_root} (a symbolic link?)")
                     return p, cut
         raise PoseUnavailable(f"no pose file {ann.id}.pose or {ann.media_id}.pose under {pose_root}")
 
