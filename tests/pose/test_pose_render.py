@@ -70,4 +70,26 @@ def test_cli_render_real_files(shared_poses, tmp_path):
     assert main(["render", str(src), "--out", str(tmp_path / "c.png"), "--grid", "4", "--size", "96"]) == 0
     assert main(["render", str(src), "--raw", "--out", str(tmp_path / "r.mp4"), "--size", "96"]) == 0
     assert (tmp_path / "c.png").stat().st_size > 0 and (tmp_path / "r.mp4").stat().st_size > 0
-    assert main(["render", str(tmp_path / "missing.pose"), "--out", str(tmp_path / "m.gif")]) == 1
+    assert main(["render", str(tmp_path / "missing.pose"), "--out", str(tmp_path / "m.gif")]) == 2  # bad input: one error line
+
+
+def test_render_is_bounded_and_keeps_existing_files(tmp_path, capsys):
+    from mslu.cli import main
+    from mslu.pose.io import write_pose
+    from mslu.pose.layouts import SL79
+    from mslu.pose.render import render
+    from mslu.pose.sequence import PoseSequence
+
+    long = PoseSequence(np.random.default_rng(0).uniform(0, 1, (3000, 79, 3)).astype(np.float32), SL79,
+                        fps=25, width=1, height=1)
+    with pytest.raises(ValueError, match="render size 100000 is out of range"):
+        render(long, tmp_path / "x.gif", size=100000)
+    out = render(long, tmp_path / "long.mp4", size=32)  # drawn and written frame by frame
+    assert out.stat().st_size > 0
+    src = tmp_path / "clip.pose"
+    write_pose(long, src)
+    (tmp_path / "mine.gif").write_bytes(b"user's file")
+    assert main(["render", str(src), "--out", str(tmp_path / "mine.gif")]) == 2
+    assert "exists" in capsys.readouterr().err and (tmp_path / "mine.gif").read_bytes() == b"user's file"
+    assert main(["render", str(src), "--out", str(tmp_path / "big.gif"), "--size", "100000"]) == 2
+    assert capsys.readouterr().err.startswith("error: render size 100000")

@@ -20,6 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=384, help="longer side of a frame in pixels")
     p.add_argument("--caption", default=None, help="text drawn on every frame")
     p.add_argument("--fps", type=float, default=None, help="output frame rate (default: the file's)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=run)
 
 
@@ -28,13 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from mslu.pose.render import render
 
     out = args.out or Path(args.file.name.split(".")[0] + ".gif")
-    try:
-        seq = read_pose(args.file)
-        path = render(
-            seq, out, raw=args.raw, grid=args.grid, size=args.size, caption=args.caption, fps=args.fps
-        )
-    except (ValueError, OSError) as e:
-        log.error("%s", e)
-        return 1
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{out} exists; choose another --out or pass --overwrite")
+    seq = read_pose(args.file)
+    path = render(seq, out, raw=args.raw, grid=args.grid, size=args.size, caption=args.caption, fps=args.fps)
     print(f"{path}: {seq.num_frames} frames, layout {seq.layout.name}")
     return 0
