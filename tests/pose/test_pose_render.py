@@ -70,7 +70,7 @@ def test_cli_render_real_files(shared_poses, tmp_path):
     assert main(["render", str(src), "--out", str(tmp_path / "c.png"), "--grid", "4", "--size", "96"]) == 0
     assert main(["render", str(src), "--raw", "--out", str(tmp_path / "r.mp4"), "--size", "96"]) == 0
     assert (tmp_path / "c.png").stat().st_size > 0 and (tmp_path / "r.mp4").stat().st_size > 0
-    assert main(["render", str(tmp_path / "missing.pose"), "--out", str(tmp_path / "m.gif")]) == 2  # bad input: one error line
+    assert main(["render", str(tmp_path / "missing.pose"), "--out", str(tmp_path / "m.gif")]) == 2
 
 
 def test_render_is_bounded_and_keeps_existing_files(tmp_path, capsys):
