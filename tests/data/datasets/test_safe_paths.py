@@ -1,9 +1,11 @@
-"""Clip ids from annotation files never lead outside the pose folder: a traversal, an absolute path or a
-symbolic link out of it is reported and skipped, and the other clips still ingest."""
+"""Annotation files are not trusted: clip ids never lead outside the pose folder (a traversal, an absolute
+path or a symbolic link out of it is reported and skipped), bad rows are skipped, broken tables named."""
 
 from __future__ import annotations
 
 import os
+
+import pytest
 
 from mslu.data.datasets import get_ingestor
 
@@ -37,3 +39,22 @@ def test_paths_from_annotations_stay_inside_the_pose_root(tmp_path, fake_pose):
     for sid, reason in skipped.items():
         assert ("no path inside" in reason) or ("leads outside" in reason), (sid, reason)
     assert "symbolic link" in skipped["phoenix2014t/linked"]
+
+
+def test_bad_rows_and_tables_of_how2sign(tmp_path, caplog):
+    root = tmp_path / "how2sign"
+    root.mkdir()
+    head = "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE"
+    rows = ["v\tvid\t1\tgood\t0.5\t2.0\thello", "v\tvid\t2\tinf\tinf\t2.0\tx", "v\tvid\t3\tneg\t3.0\t1.0\ty",
+            "v\tvid\t4\ttext\tabc\t1.0\tz", "v\tvid\t5\tgood2\t2.0\t3.0\tworld"]
+    (root / "how2sign_realigned_train.csv").write_text("\n".join([head, *rows]) + "\n")
+    anns = list(get_ingestor("how2sign", root).annotations("train"))
+    assert [a.id for a in anns] == ["good", "good2"]  # bad rows reported and skipped, the others kept
+    assert sum("bad start / end time" in r.message for r in caplog.records) == 3
+    huge = head + "\nv\tvid\t1\t" + "x" * (1 << 25) + "\t1\t2\ts\n"
+    (root / "how2sign_realigned_train.csv").write_text(huge)
+    with pytest.raises(ValueError, match="how2sign_realigned_train.csv: unreadable table"):
+        list(get_ingestor("how2sign", root).annotations("train"))
+    (root / "how2sign_realigned_train.csv").write_bytes(head.encode() + b"\n\xff\xfe\t\x00\n")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        list(get_ingestor("how2sign", root).annotations("train"))

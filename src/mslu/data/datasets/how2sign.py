@@ -8,12 +8,15 @@ start/end times (seconds) are relative to the raw video ``VIDEO_NAME``. Pose fil
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Iterator
 
 from mslu.data.datasets._csv import read_table
 from mslu.data.datasets.base import OFFICIAL_SPLITS, Annotation, DatasetIngestor
 
 _FILE_SPLIT = {"train": "train", "dev": "val", "test": "test"}
+log = logging.getLogger(__name__)
 _COLUMNS = ("VIDEO_NAME", "SENTENCE_NAME", "START_REALIGNED", "END_REALIGNED", "SENTENCE")
 
 
@@ -36,8 +39,12 @@ class How2Sign(DatasetIngestor):
             for i, row in enumerate(read_table(path, "\t", _COLUMNS), start=2):
                 try:
                     start, end = float(row["START_REALIGNED"]), float(row["END_REALIGNED"])
-                except ValueError as exc:
-                    raise ValueError(f"{path}:{i}: bad start/end time: {exc}") from exc
+                except ValueError:
+                    start = end = math.nan
+                if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                    log.warning("%s:%d: %s skipped: bad start / end time %r / %r", path, i,
+                                row["SENTENCE_NAME"], row["START_REALIGNED"], row["END_REALIGNED"])
+                    continue
                 yield Annotation(
                     id=row["SENTENCE_NAME"],
                     split=sp,
