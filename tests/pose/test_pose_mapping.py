@@ -26,11 +26,25 @@ def _index_seq(layout_name: str) -> PoseSequence:
     return PoseSequence(data, lay, 30.0, 640, 480)
 
 
+FULL = {"coco_wholebody_133", "openpose_137", "sl79", "mediapipe_holistic", "mediapipe_holistic_world",
+        "mediapipe_holistic_refined", "mediapipe_holistic_refined_world"}
+
+
 def test_tables_complete_and_in_range():
+    assert FULL < set(SL79_TABLES)
     for name, table in SL79_TABLES.items():
         k = get_layout(name).num_keypoints
-        assert table.shape == (79,) and table.min() >= 0 and table.max() < k, name
-        assert len(set(table.tolist())) == 79, name
+        assert table.shape == (79,) and table.min() >= -1 and table.max() < k, name
+        present = table[table >= 0].tolist()
+        if name in FULL:
+            assert len(set(table.tolist())) == 79 and min(present) >= 0, name
+        else:  # partial layouts: each point used once, except the nose standing in for the nose tip and
+            # the body wrists for the hand roots (MediaPipe Pose)
+            assert len(present) < 79, name
+            twice = {i for i in present if present.count(i) > 1}
+            assert twice <= {table[0], table[B["left_wrist"]], table[B["right_wrist"]]}, name
+            for i in twice - {table[0]}:
+                assert i in (table[LH[0]], table[RH[0]]), name
 
 
 def test_coco_and_sl79_passthrough():
