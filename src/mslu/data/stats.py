@@ -244,6 +244,48 @@ def render_coverage_markdown(coverage: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def input_profile(corpus, max_samples: int | None = 2000) -> dict:
+    """What a model trained on ``corpus`` (a corpus or view, e.g. a training split) saw: ``samples``,
+    ``layouts`` ({layout: samples}) and ``coverage`` ({part: fraction present}) over all its sources
+    (evenly spaced ``max_samples`` for the coverage)."""
+    n = len(corpus)
+    layouts: dict[str, int] = {}
+    for lay in corpus.metadata.column("estimator").to_pylist():
+        layouts[lay or "?"] = layouts.get(lay or "?", 0) + 1
+    chosen = range(n) if not max_samples or n <= max_samples else np.linspace(0, n - 1, max_samples).round()
+    totals = dict.fromkeys(COVERAGE_PARTS, 0)
+    frames = 0
+    for i in chosen:
+        counts, t = coverage_counts(corpus.pose(int(i)))
+        frames += t
+        for p in COVERAGE_PARTS:
+            totals[p] += counts[p]
+    cov = {p: (totals[p] / (frames * len(_PART_INDEX[p])) if frames else 0.0) for p in COVERAGE_PARTS}
+    return {"samples": n, "layouts": dict(sorted(layouts.items(), key=lambda kv: -kv[1])), "coverage": cov}
+
+
+def coverage_warnings(profile: dict, layout: str, coverage: dict[str, float], low: float = 0.2,
+                      none: float = 0.05) -> list[str]:
+    """Why an input may not suit a model whose training data had ``profile`` (:func:`input_profile`): a
+    layout never seen in training; a part the training data had (>= ``low`` present) that the input has
+    under half as often; a part the input has (>= ``low``) that training lacked (< ``none``)."""
+    out = []
+    seen = profile.get("layouts") or {}
+    if seen and layout not in seen:
+        out.append(f"input layout {layout!r} was never seen in training (trained on: {', '.join(seen)})")
+    train = profile.get("coverage") or {}
+    for p in COVERAGE_PARTS:
+        t, c = float(train.get(p, 0.0)), float(coverage.get(p, 0.0))
+        name = p.replace("_", " ")
+        if t >= low and c < t / 2:
+            out.append(f"input has {100 * c:.0f}% of its {name} keypoints, the training data {100 * t:.0f}%: "
+                       f"predictions rely on {name} keypoints the input lacks")
+        elif t < none and c >= low:
+            out.append(f"input has {name} keypoints ({100 * c:.0f}% present) that the training data lacked "
+                       f"({100 * t:.0f}%): the model never learnt from them")
+    return out
+
+
 def save_duration_histogram(stats: CorpusStats, path: str | Path, title: str = "") -> Path:
     """Write the Fig. 3-style histogram of sample lengths to ``path`` (PNG, matplotlib Agg)."""
     import matplotlib
@@ -293,6 +335,8 @@ __all__ = [
     "compute_coverage",
     "compute_stats_from_table",
     "coverage_counts",
+    "coverage_warnings",
+    "input_profile",
     "pose_coverage",
     "render_coverage_markdown",
     "render_stats_markdown",

@@ -34,7 +34,7 @@ _ALIASES = {"ms_asl": "msasl", "nmfs-csl": "nmfs_csl", "nmfscsl": "nmfs_csl", "c
             "ptslp": "phoenix14t_skels", "signbridge": "signbridge_asl"}
 
 
-def get_ingestor(name: str, root: str | Path, **options: Any) -> DatasetIngestor:
+def get_ingestor(name: str, root: str | Path, /, **options: Any) -> DatasetIngestor:
     """The ingestor of dataset ``name`` (see ``INGESTORS``) over the release folder ``root``."""
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in INGESTORS:

@@ -30,7 +30,7 @@ symlink) is reported and skipped, as are missing, unreadable or empty files (the
 Texts: the ``sentence`` column (paired samples); else, for isolated signs (a ``label`` column), a template
 sentence in the text language (:mod:`mslu.data.templates`, or ``template`` with ``{gloss}``); else none
 (unpaired). Isolated labels get class indices in the sorted order of the distinct labels (integer labels
-are kept as they are and get no template sentence).
+are kept as they are and get no template sentence); the order is by Unicode code points.
 
 Splits: the ``split`` column when there is one. Otherwise deterministic and signer-independent: the signers
 named by ``test_signers`` / ``dev_signers``, or ``test_fraction`` / ``dev_fraction`` of the signers (at least
@@ -38,6 +38,9 @@ one each) in the order of the SHA-256 of their names; without signers (or with f
 repetition: within each label (each gloss sequence, or all clips), the clips in SHA-256 order of their ids
 give ``test_fraction`` / ``dev_fraction`` to test / dev, keeping at least one for training. The splits are
 written as the benchmark ``<name>`` (``<corpus>/benchmarks/<name>/{train,dev,test}.txt``).
+
+``unpaired: true`` leaves every text out (unpaired samples, e.g. to pre-train without the labels' template
+sentences); labels, glosses and splits stay.
 
 Without a table (``table: none``, or no ``.csv`` / ``.tsv`` / ``.jsonl`` at the top of the folder), every
 pose file matching ``files`` (a glob, default all pose files, recursive) is one unpaired clip.
@@ -94,7 +97,7 @@ GUESSES: dict[str, tuple[str, ...]] = {
 }
 OPTIONS = ("name", "table", "poses", "columns", "sign_language", "text_language", "layout", "coordinates",
            "channels", "width", "height", "fps", "template", "test_signers", "dev_signers", "test_fraction",
-           "dev_fraction", "files")
+           "dev_fraction", "files", "unpaired")
 _POSE_EXTS = tuple(POSE_FILE_SUFFIXES) + tuple(s + ".gz" for s in POSE_FILE_SUFFIXES)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -237,7 +240,8 @@ class FolderIngestor(DatasetIngestor):
                  layout: str | None = None, coordinates: str = "auto", channels: str | None = None,
                  width: int | None = None, height: int | None = None, fps: float | None = None,
                  template: str | None = None, test_signers: Any = None, dev_signers: Any = None,
-                 test_fraction: float = 0.2, dev_fraction: float = 0.1, files: str | None = None):
+                 test_fraction: float = 0.2, dev_fraction: float = 0.1, files: str | None = None,
+                 unpaired: bool = False):
         super().__init__(root)
         self.name = str(name or _nfc(self.root.resolve().name) or "folder")
         where = f"{self.name}"
@@ -281,6 +285,7 @@ class FolderIngestor(DatasetIngestor):
             raise ValueError(f"{where}: signer(s) {sorted(overlap)} are both test and dev signers")
         self.test_fraction, self.dev_fraction = float(test_fraction), float(dev_fraction)
         self.files_glob = files
+        self.unpaired = bool(unpaired)
         if columns is not None and not (isinstance(columns, dict) and all(
                 isinstance(k, str) and isinstance(v, str) for k, v in columns.items())):
             raise ValueError(f"{where}: columns must map roles ({', '.join(ROLES)}) to column names")
@@ -359,7 +364,8 @@ class FolderIngestor(DatasetIngestor):
             if not value:
                 problems.append(f"{where}: empty file name")
             elif clip in seen:
-                problems.append(f"{where}: clip {value!r} is listed twice")
+                problems.append(f"{where}: clip {value!r} is listed twice (the first row is kept)")
+                clip = f"{clip}@line-{line}"
             seen.add(clip)
             info: dict[str, Any] = {"where": where, "value": value, "line": line}
             label_text = _nfc(str(r.get(cols["label"], "")).strip()) if "label" in cols else ""
@@ -524,8 +530,8 @@ class FolderIngestor(DatasetIngestor):
             width=info.get("width"), height=info.get("height"), coordinates=self.coordinates,
             default_width=self.width, default_height=self.height, channels=self.channels)
         text_language = info.get("text_language", self.text_language)
-        text = info.get("sentence") or None
-        if text is None and info.get("label_text") and text_language:
+        text = None if self.unpaired else info.get("sentence") or None
+        if text is None and info.get("label_text") and text_language and not self.unpaired:
             try:
                 text = template_sentence(info["label_text"], text_language, self.template)
             except ValueError as e:
