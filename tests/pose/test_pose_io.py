@@ -134,19 +134,19 @@ def test_numpy_readers(tmp_path):
     np.savez(tmp_path / "b.npz", pose=arr[..., :2], fps=np.float32(50), width=640, height=480)
     s = read_pose(tmp_path / "b.npz")
     assert s.fps == 50 and (s.width, s.height) == (640, 480) and (s.confidence == 1).all()
-    np.save(tmp_path / "c.npy", rng.uniform(0, 1, (4, 50, 3)))
+    np.save(tmp_path / "c.npy", rng.uniform(0, 1, (4, 51, 3)))
     with pytest.raises(PoseReadError, match="c.npy"):
         read_pose(tmp_path / "c.npy")
-    assert read_pose(tmp_path / "c.npy", layout=_fifty()).layout.num_keypoints == 50
+    assert read_pose(tmp_path / "c.npy", layout=_fifty_one()).layout.num_keypoints == 51
     np.save(tmp_path / "d.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(PoseReadError, match="d.npy"):
         read_pose(tmp_path / "d.npy")
 
 
-def _fifty():
+def _fifty_one():
     from mslu.pose.layouts import Layout
 
-    return Layout("fifty", tuple(str(i) for i in range(50)), {"all": tuple(range(50))})
+    return Layout("fifty_one", tuple(str(i) for i in range(51)), {"all": tuple(range(51))})
 
 
 def test_errors_name_the_file(tmp_path):

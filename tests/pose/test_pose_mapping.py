@@ -26,11 +26,25 @@ def _index_seq(layout_name: str) -> PoseSequence:
     return PoseSequence(data, lay, 30.0, 640, 480)
 
 
+FULL = {"coco_wholebody_133", "openpose_137", "sl79", "mediapipe_holistic", "mediapipe_holistic_world",
+        "mediapipe_holistic_refined", "mediapipe_holistic_refined_world"}
+
+
 def test_tables_complete_and_in_range():
+    assert FULL < set(SL79_TABLES)
     for name, table in SL79_TABLES.items():
         k = get_layout(name).num_keypoints
-        assert table.shape == (79,) and table.min() >= 0 and table.max() < k, name
-        assert len(set(table.tolist())) == 79, name
+        assert table.shape == (79,) and table.min() >= -1 and table.max() < k, name
+        present = table[table >= 0].tolist()
+        if name in FULL:
+            assert len(set(table.tolist())) == 79 and min(present) >= 0, name
+        else:  # partial layouts: each point used once, except the nose standing in for the nose tip and
+            # the body wrists for the hand roots (MediaPipe Pose)
+            assert len(present) < 79, name
+            twice = {i for i in present if present.count(i) > 1}
+            assert twice <= {table[0], table[B["left_wrist"]], table[B["right_wrist"]]}, name
+            for i in twice - {table[0]}:
+                assert i in (table[LH[0]], table[RH[0]]), name
 
 
 def test_coco_and_sl79_passthrough():
@@ -132,3 +146,81 @@ def test_mediapipe_hands_match_body_wrists(shared_poses, fname):
     # subject's left shoulder is on the image right in these (unmirrored) videos
     ok = ~miss[:, B["left_shoulder"]] & ~miss[:, B["right_shoulder"]]
     assert (s.xy[ok, B["left_shoulder"], 0] > s.xy[ok, B["right_shoulder"], 0]).all()
+
+
+# --- layouts with part of the 79 points ---------------------------------------------------------------------
+def _src_names(layout_name: str) -> list[str | None]:
+    """Per SL79 point: the name of the source point it comes from, None where the layout has none."""
+    lay = get_layout(layout_name)
+    s = to_sl79(_index_seq(layout_name))
+    return [None if s.data[0, i, 2] == 0 else lay.names[int(s.data[0, i, 0])] for i in range(79)]
+
+
+def test_mediapipe_pose33_gives_body_nose_mouth_corners_and_four_hand_points():
+    src = _src_names("mediapipe_pose_33")
+    assert src[:11] == [f"pose_{n}" for n in SL79.names[:11]]
+    assert all(s is None for s in src[11:28])  # no jaw
+    assert src[NOSE_TIP] == "pose_nose"
+    assert [src[m] for m in MOUTH] == ["pose_mouth_right", None, None, None, "pose_mouth_left"] + [None] * 3
+    for side, hand in (("left", LH), ("right", RH)):
+        got = {i: src[h] for i, h in enumerate(hand) if src[h] is not None}
+        assert got == {0: f"pose_{side}_wrist", 2: f"pose_{side}_thumb", 5: f"pose_{side}_index",
+                       17: f"pose_{side}_pinky"}
+        assert SL79.names[hand[2]].endswith("thumb2") and SL79.names[hand[5]].endswith("index1")
+        assert SL79.names[hand[17]].endswith("pinky1")
+
+
+def test_pose_hands_75_and_openpose_body_layouts():
+    src = _src_names("mediapipe_pose_hands_75")
+    assert src[37:] == list(SL79.names[37:]) and src[:11] == [f"pose_{n}" for n in SL79.names[:11]]
+    body = _src_names("openpose_body25")
+    assert body[:11] == list(SL79.names[:11]) and body[NOSE_TIP] == "nose"
+    assert sum(s is not None for s in body) == 12
+    op67 = _src_names("openpose_body25_hands_67")
+    assert op67[37:] == list(SL79.names[37:]) and all(s is None for s in op67[11:37] if s != "nose")
+
+
+def test_hands_only_layouts():
+    for name, have in (("hand_left_21", LH), ("hand_right_21", RH), ("hands_42", LH + RH)):
+        src = _src_names(name)
+        assert [i for i, s in enumerate(src) if s is not None] == sorted(have), name
+        assert [src[i] for i in have] == [SL79.names[i] for i in have], name
+
+
+def test_reduced_holistic_178_uses_the_full_holistic_face_points():
+    red, full = _src_names("holistic_reduced_178"), _src_names("mediapipe_holistic")
+    assert red[:5] == [None] * 5 and red[5:11] == full[5:11]
+    assert red[11:28] == full[11:28] and [red[m] for m in MOUTH] == [full[m] for m in MOUTH]
+    assert red[NOSE_TIP] is None and red[37:] == full[37:]
+
+
+def test_phoenix_skels_layout_maps_hands_by_side():
+    src = _src_names("phoenix_skels_50")
+    assert src[:11] == ["nose", None, None, None, None, "left_shoulder", "right_shoulder", "left_elbow",
+                        "right_elbow", "left_wrist", "right_wrist"]
+    assert src[37:] == list(SL79.names[37:])
+
+
+def _dist(j, a, b):
+    return float(np.linalg.norm(j[:, a] - j[:, b], axis=-1).mean())
+
+
+def test_real_phoenix_skels_hands_start_at_their_wrists(shared_dir):
+    """The joint order established on the real skeletons: each hand's root lies at its own wrist, far from
+    the other one, and the right hand (joints 8-28) is the signer's more active hand."""
+    from mslu.pose.io import read_skels_lines
+
+    folder = shared_dir / "realdata" / "phoenix14t-skels15"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    more_active_right = 0
+    clips = [c for sp in ("train", "dev", "test") for c in read_skels_lines(folder / f"{sp}.skels")]
+    assert len(clips) == 15
+    for j in clips:
+        near = (_dist(j, 8, 7), _dist(j, 29, 4))
+        far = (_dist(j, 8, 4), _dist(j, 29, 7))
+        assert max(near) < 0.1 and min(far) > 0.2
+        assert j[:, 2, 0].mean() > 0 > j[:, 5, 0].mean()  # joints 2-4 on the image's right
+        motion = [np.linalg.norm(np.diff(j[:, h, :2], axis=0), axis=-1).sum() for h in (8, 29)]
+        more_active_right += motion[0] > motion[1]
+    assert more_active_right >= 10

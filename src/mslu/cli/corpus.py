@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     s.add_argument("path", help="corpus directory")
     s.add_argument("--out", help="write stats.md, stats.json and durations.png here")
     s.add_argument("--bin-width", type=int, default=25, help="histogram bin width in frames")
+    s.add_argument("--coverage-samples", type=int, default=2000,
+                   help="keypoint coverage per part and source over at most this many samples per source "
+                        "(evenly spaced; 0: all; -1: no coverage table)")
     s.set_defaults(func=_stats)
 
     v = sub.add_parser("validate", help="check every shard and sample; list all problems")
@@ -46,21 +49,32 @@ def _open(path: str):
 
 def _stats(args: argparse.Namespace) -> int:
     from mslu.data.corpus import CorpusError
-    from mslu.data.stats import compute_stats, render_stats_markdown, write_stats
+    from mslu.data.stats import (
+        compute_coverage,
+        compute_stats,
+        render_coverage_markdown,
+        render_stats_markdown,
+        write_stats,
+    )
 
     corpus = _open(args.path)
     if corpus is None:
         return 2
     title = Path(args.path).name or str(args.path)
     try:
+        coverage = None
+        if args.coverage_samples >= 0:
+            coverage = compute_coverage(corpus, max_samples=args.coverage_samples or None)
         if args.out:
-            stats = write_stats(corpus, args.out, title=title, bin_width=args.bin_width)
+            stats = write_stats(corpus, args.out, title=title, bin_width=args.bin_width, coverage=coverage)
         else:
             stats = compute_stats(corpus, bin_width=args.bin_width)
     except CorpusError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(render_stats_markdown(stats, title), end="")
+    if coverage is not None:
+        print("\n" + render_coverage_markdown(coverage), end="")
     if args.out:
         print(f"\nwrote {Path(args.out) / 'stats.md'}, stats.json, durations.png")
     return 0

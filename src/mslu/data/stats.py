@@ -10,6 +10,11 @@ Readings of the paper where it is not explicit:
   (isolated-sign template sentences therefore count once per distinct gloss).
 - *sources* lists the distinct ``source`` dataset names (the paper lists their kind: lab, web, TV).
 - Fig. 3 is a histogram of sample lengths in frames (the paper: "most samples have 25 to 100 frames").
+
+Keypoint coverage (not in the paper; for real data whose estimators give only part of the 79 points): per
+source, the fraction of (frame, keypoint) entries present (confidence > 0) in each SL79 part (body 11, face
+18 = jaw contour + nose tip, mouth 8, left hand 21, right hand 21), with the source's layouts (the
+``estimator`` column: the layout each file was read in). It reads the pose data, unlike the rest.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ import numpy as np
 import pyarrow as pa
 
 from mslu.data.languages import SIGN_LANGUAGE_SHORT, SIGN_LANGUAGES
+from mslu.pose.layouts import SL79
+
+COVERAGE_PARTS: tuple[str, ...] = ("body", "face", "mouth", "left_hand", "right_hand")
+_PART_INDEX = {p: np.asarray(SL79.groups[p], dtype=np.int64) for p in COVERAGE_PARTS}
 
 
 @dataclass
@@ -176,6 +185,107 @@ def render_stats_markdown(stats: CorpusStats, title: str = "corpus") -> str:
     return "\n".join(lines) + "\n"
 
 
+def pose_coverage(pose: np.ndarray) -> dict[str, float]:
+    """Fraction of present (confidence > 0) entries per part of a (T, 79, 3) SL79 pose (or (N, T, 79, 3))."""
+    present = np.asarray(pose)[..., 2] > 0
+    return {p: float(present[..., idx].mean()) if present.size else 0.0 for p, idx in _PART_INDEX.items()}
+
+
+def coverage_counts(pose: np.ndarray) -> tuple[dict[str, int], int]:
+    """(present entries per part, frames) of a (T, 79, 3) pose: summable over samples."""
+    present = np.asarray(pose)[..., 2] > 0
+    return {p: int(present[:, idx].sum()) for p, idx in _PART_INDEX.items()}, int(present.shape[0])
+
+
+def compute_coverage(corpus, max_samples: int | None = None) -> dict[str, dict]:
+    """Per source: ``samples``, ``frames``, ``layouts`` ({layout: samples}) and the coverage of each part
+    (fraction of its (frame, keypoint) entries present). ``max_samples``: at most this many samples per
+    source, evenly spaced (the layouts always count all)."""
+    meta = corpus.metadata
+    sources = meta.column("source").to_pylist()
+    layouts = meta.column("estimator").to_pylist()
+    by_source: dict[str, list[int]] = {}
+    for i, src in enumerate(sources):
+        by_source.setdefault(src, []).append(i)
+    out: dict[str, dict] = {}
+    for src in sorted(by_source):
+        idx = by_source[src]
+        chosen = idx
+        if max_samples and len(idx) > max_samples:
+            chosen = [idx[int(k)] for k in np.linspace(0, len(idx) - 1, max_samples).round()]
+        totals = dict.fromkeys(COVERAGE_PARTS, 0)
+        frames = 0
+        for i in chosen:
+            counts, t = coverage_counts(corpus.pose(i))
+            frames += t
+            for p in COVERAGE_PARTS:
+                totals[p] += counts[p]
+        lay: dict[str, int] = {}
+        for i in idx:
+            lay[layouts[i] or "?"] = lay.get(layouts[i] or "?", 0) + 1
+        out[src] = {
+            "samples": len(idx),
+            "frames": frames,
+            "layouts": dict(sorted(lay.items(), key=lambda kv: -kv[1])),
+            **{p: (totals[p] / (frames * len(_PART_INDEX[p])) if frames else 0.0) for p in COVERAGE_PARTS},
+        }
+    return out
+
+
+def render_coverage_markdown(coverage: dict[str, dict]) -> str:
+    """The coverage of :func:`compute_coverage` as a markdown table (percent of keypoints present)."""
+    head = "| source | layouts | samples | " + " | ".join(p.replace("_", " ") for p in COVERAGE_PARTS) + " |"
+    lines = ["### Keypoint coverage per part (% of keypoints present)", "", head,
+             "|---|---|---|" + "---|" * len(COVERAGE_PARTS)]
+    for src, c in coverage.items():
+        lays = ", ".join(f"{k} ({v})" if len(c["layouts"]) > 1 else k for k, v in c["layouts"].items())
+        lines.append(f"| {src} | {lays} | {_fmt_int(c['samples'])} | "
+                     + " | ".join(f"{100 * c[p]:.1f}" for p in COVERAGE_PARTS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def input_profile(corpus, max_samples: int | None = 2000) -> dict:
+    """What a model trained on ``corpus`` (a corpus or view, e.g. a training split) saw: ``samples``,
+    ``layouts`` ({layout: samples}) and ``coverage`` ({part: fraction present}) over all its sources
+    (evenly spaced ``max_samples`` for the coverage)."""
+    n = len(corpus)
+    layouts: dict[str, int] = {}
+    for lay in corpus.metadata.column("estimator").to_pylist():
+        layouts[lay or "?"] = layouts.get(lay or "?", 0) + 1
+    chosen = range(n) if not max_samples or n <= max_samples else np.linspace(0, n - 1, max_samples).round()
+    totals = dict.fromkeys(COVERAGE_PARTS, 0)
+    frames = 0
+    for i in chosen:
+        counts, t = coverage_counts(corpus.pose(int(i)))
+        frames += t
+        for p in COVERAGE_PARTS:
+            totals[p] += counts[p]
+    cov = {p: (totals[p] / (frames * len(_PART_INDEX[p])) if frames else 0.0) for p in COVERAGE_PARTS}
+    return {"samples": n, "layouts": dict(sorted(layouts.items(), key=lambda kv: -kv[1])), "coverage": cov}
+
+
+def coverage_warnings(profile: dict, layout: str, coverage: dict[str, float], low: float = 0.2,
+                      none: float = 0.05) -> list[str]:
+    """Why an input may not suit a model whose training data had ``profile`` (:func:`input_profile`): a
+    layout never seen in training; a part the training data had (>= ``low`` present) that the input has
+    under half as often; a part the input has (>= ``low``) that training lacked (< ``none``)."""
+    out = []
+    seen = profile.get("layouts") or {}
+    if seen and layout not in seen:
+        out.append(f"input layout {layout!r} was never seen in training (trained on: {', '.join(seen)})")
+    train = profile.get("coverage") or {}
+    for p in COVERAGE_PARTS:
+        t, c = float(train.get(p, 0.0)), float(coverage.get(p, 0.0))
+        name = p.replace("_", " ")
+        if t >= low and c < t / 2:
+            out.append(f"input has {100 * c:.0f}% of its {name} keypoints, the training data {100 * t:.0f}%: "
+                       f"predictions rely on {name} keypoints the input lacks")
+        elif t < none and c >= low:
+            out.append(f"input has {name} keypoints ({100 * c:.0f}% present) that the training data lacked "
+                       f"({100 * t:.0f}%): the model never learnt from them")
+    return out
+
+
 def save_duration_histogram(stats: CorpusStats, path: str | Path, title: str = "") -> Path:
     """Write the Fig. 3-style histogram of sample lengths to ``path`` (PNG, matplotlib Agg)."""
     import matplotlib
@@ -199,22 +309,36 @@ def save_duration_histogram(stats: CorpusStats, path: str | Path, title: str = "
     return path
 
 
-def write_stats(corpus, out_dir: str | Path, title: str = "corpus", bin_width: int = 25) -> CorpusStats:
-    """Compute the statistics and write ``stats.md``, ``stats.json`` and ``durations.png`` to ``out_dir``."""
+def write_stats(corpus, out_dir: str | Path, title: str = "corpus", bin_width: int = 25,
+                coverage: dict[str, dict] | None = None) -> CorpusStats:
+    """Compute the statistics and write ``stats.md``, ``stats.json`` and ``durations.png`` to ``out_dir``;
+    with ``coverage`` (:func:`compute_coverage`) also its table in ``stats.md`` and ``coverage.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stats = compute_stats(corpus, bin_width=bin_width)
-    (out / "stats.md").write_text(render_stats_markdown(stats, title), encoding="utf-8")
+    text = render_stats_markdown(stats, title)
+    if coverage is not None:
+        text += "\n" + render_coverage_markdown(coverage)
+        (out / "coverage.json").write_text(json.dumps(coverage, indent=1, ensure_ascii=False),
+                                           encoding="utf-8")
+    (out / "stats.md").write_text(text, encoding="utf-8")
     (out / "stats.json").write_text(json.dumps(stats.to_dict(), indent=1), encoding="utf-8")
     save_duration_histogram(stats, out / "durations.png")
     return stats
 
 
 __all__ = [
+    "COVERAGE_PARTS",
     "CorpusStats",
     "SignLanguageStats",
     "compute_stats",
+    "compute_coverage",
     "compute_stats_from_table",
+    "coverage_counts",
+    "coverage_warnings",
+    "input_profile",
+    "pose_coverage",
+    "render_coverage_markdown",
     "render_stats_markdown",
     "save_duration_histogram",
     "write_stats",

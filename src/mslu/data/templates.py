@@ -1,11 +1,14 @@
 """Template sentences that turn an isolated gloss into a sentence (paper Sec. III-A i).
 
-The paper gives the English template only ("apple" -> "This word is apple."). The German and Chinese
-templates are this project's choice, the literal translations of the English one:
+The paper gives the English template only ("apple" -> "This word is apple."). The others are this
+project's choice, literal translations of the English one (one table entry per language; a dataset in
+another language passes its own template, e.g. ``mslu ingest folder --template``):
 
 * ``en``: ``This word is {gloss}.``
 * ``de``: ``Dieses Wort ist {gloss}.``
 * ``zh``: ``这个词是{gloss}。`` (no spaces, full-width full stop)
+* ``pt``: ``Esta palavra é {gloss}.`` (Libras)
+* ``es``, ``fr``, ``it``, ``nl``, ``hi``: see :data:`TEMPLATES`
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ TEMPLATES: dict[str, str] = {
     "en": "This word is {gloss}.",
     "de": "Dieses Wort ist {gloss}.",
     "zh": "这个词是{gloss}。",
+    "pt": "Esta palavra é {gloss}.",
+    "es": "Esta palabra es {gloss}.",
+    "fr": "Ce mot est {gloss}.",
+    "it": "Questa parola è {gloss}.",
+    "nl": "Dit woord is {gloss}.",
+    "hi": "यह शब्द {gloss} है।",
 }
 
 _SPACES = re.compile(r"\s+")
@@ -34,11 +43,15 @@ def normalize_gloss(gloss: str, language: str = "en") -> str:
     return text
 
 
-def template_sentence(gloss: str, language: str) -> str:
-    """The sentence for an isolated ``gloss`` in text ``language`` (``en``, ``de`` or ``zh``)."""
-    if language not in TEMPLATES:
-        raise ValueError(f"no template sentence for language {language!r}; known: {sorted(TEMPLATES)}")
+def template_sentence(gloss: str, language: str, template: str | None = None) -> str:
+    """The sentence for an isolated ``gloss`` in text ``language`` (a key of :data:`TEMPLATES`), or from
+    ``template`` (a string with one ``{gloss}``) when given."""
+    if template is None and language not in TEMPLATES:
+        raise ValueError(f"no template sentence for language {language!r}; known: {sorted(TEMPLATES)} "
+                         "(or give a template with {gloss})")
+    if template is not None and "{gloss}" not in template:
+        raise ValueError(f"template {template!r} has no {{gloss}} placeholder")
     word = normalize_gloss(gloss, language)
     if not word:
         raise ValueError("empty gloss: cannot build a template sentence")
-    return TEMPLATES[language].format(gloss=word)
+    return (template or TEMPLATES[language]).replace("{gloss}", word)

@@ -146,6 +146,78 @@ OPENPOSE_137 = Layout(
     },
 )
 
+# --- MediaPipe Pose alone, and Pose + the two hand landmarkers ----------------------------------------
+MEDIAPIPE_POSE_33 = Layout(
+    name="mediapipe_pose_33",
+    names=tuple(f"pose_{n}" for n in MP_POSE_NAMES),
+    groups={"pose": _range(0, 33)},
+)
+MEDIAPIPE_POSE_HANDS_75 = Layout(
+    name="mediapipe_pose_hands_75",
+    names=tuple(f"pose_{n}" for n in MP_POSE_NAMES)
+    + tuple(f"left_hand_{n}" for n in _HAND21) + tuple(f"right_hand_{n}" for n in _HAND21),
+    groups={"pose": _range(0, 33), "left_hand": _range(33, 54), "right_hand": _range(54, 75)},
+)
+
+# --- pose-format's reduced holistic (pose_format.utils.generic.reduce_holistic): 178 points ------------
+# POSE_LANDMARKS without face, hand and leg points (8: shoulders, elbows, wrists, hips), the 128 face-mesh
+# vertices of MediaPipe's FACEMESH_CONTOURS (in mesh-index order), then the two hands.
+HOLISTIC_REDUCED_POSE: tuple[str, ...] = (
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip",
+)  # fmt: skip
+FACEMESH_CONTOURS: tuple[int, ...] = (
+    0, 7, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63, 65, 66, 67, 70, 78, 80, 81, 82,
+    84, 87, 88, 91, 93, 95, 103, 105, 107, 109, 127, 132, 133, 136, 144, 145, 146, 148, 149, 150, 152, 153,
+    154, 155, 157, 158, 159, 160, 161, 162, 163, 172, 173, 176, 178, 181, 185, 191, 234, 246, 249, 251, 263,
+    267, 269, 270, 276, 282, 283, 284, 285, 288, 291, 293, 295, 296, 297, 300, 308, 310, 311, 312, 314, 317,
+    318, 321, 323, 324, 332, 334, 336, 338, 356, 361, 362, 365, 373, 374, 375, 377, 378, 379, 380, 381, 382,
+    384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454, 466,
+)  # fmt: skip
+assert len(FACEMESH_CONTOURS) == 128
+HOLISTIC_REDUCED_178 = Layout(
+    name="holistic_reduced_178",
+    names=tuple(f"pose_{n}" for n in HOLISTIC_REDUCED_POSE) + tuple(f"face_{i}" for i in FACEMESH_CONTOURS)
+    + tuple(f"left_hand_{n}" for n in _HAND21) + tuple(f"right_hand_{n}" for n in _HAND21),
+    groups={"pose": _range(0, 8), "face": _range(8, 136), "left_hand": _range(136, 157),
+            "right_hand": _range(157, 178)},
+)
+
+# --- hands only (a hand landmarker or a hand-pose model run alone) -----------------------------------------
+HAND_LEFT_21 = Layout("hand_left_21", tuple(f"left_hand_{n}" for n in _HAND21), {"left_hand": _range(0, 21)})
+HAND_RIGHT_21 = Layout("hand_right_21", tuple(f"right_hand_{n}" for n in _HAND21),
+                       {"right_hand": _range(0, 21)})
+HANDS_42 = Layout(
+    "hands_42",
+    tuple(f"left_hand_{n}" for n in _HAND21) + tuple(f"right_hand_{n}" for n in _HAND21),
+    {"left_hand": _range(0, 21), "right_hand": _range(21, 42)},
+)
+
+# --- OpenPose BODY_25 alone and BODY_25 + hands (no face) -------------------------------------------------
+OPENPOSE_BODY25 = Layout("openpose_body25", _OPENPOSE_BODY25, {"body": _range(0, 25)})
+OPENPOSE_BODY25_HANDS_67 = Layout(
+    name="openpose_body25_hands_67",
+    names=_OPENPOSE_BODY25 + tuple(f"left_hand_{n}" for n in _HAND21)
+    + tuple(f"right_hand_{n}" for n in _HAND21),
+    groups={"body": _range(0, 25), "left_hand": _range(25, 46), "right_hand": _range(46, 67)},
+)
+
+# --- The 50-joint skeletons of Progressive Transformers (Saunders et al.), PHOENIX-2014T ``.skels`` ---------
+# 8 upper-body joints then two 21-point hands (each in the hand order above), lifted to 3D. The source does
+# not document the order; established on the real files (docs/realdata.md): joint 1 is the origin (neck),
+# joint 0 sits above it (nose); the hand of joints 8-28 starts at joint 7 and the hand of joints 29-49 at
+# joint 4 (mean distance 0.03 against 0.4 to the other wrist); joints 2-4 lie on the image's right (x > 0),
+# i.e. the subject's left for a signer facing an unmirrored camera, which makes joints 8-28 the right hand:
+# it is the more active one in 12 of the 15 real clips, as expected of the mostly right-handed PHOENIX
+# interpreters. The source's own skeleton drawing names joints 2-4 the left and 5-7 the right arm.
+PHOENIX_SKELS_50 = Layout(
+    name="phoenix_skels_50",
+    names=("nose", "neck", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow",
+           "right_wrist")
+    + tuple(f"right_hand_{n}" for n in _HAND21) + tuple(f"left_hand_{n}" for n in _HAND21),
+    groups={"body": _range(0, 8), "right_hand": _range(8, 29), "left_hand": _range(29, 50)},
+)
+
 LAYOUTS: dict[str, Layout] = {
     lay.name: lay
     for lay in (
@@ -156,6 +228,15 @@ LAYOUTS: dict[str, Layout] = {
         mediapipe_holistic(refined_face=True),
         MEDIAPIPE_HOLISTIC_586,
         OPENPOSE_137,
+        MEDIAPIPE_POSE_33,
+        MEDIAPIPE_POSE_HANDS_75,
+        HOLISTIC_REDUCED_178,
+        HAND_LEFT_21,
+        HAND_RIGHT_21,
+        HANDS_42,
+        OPENPOSE_BODY25,
+        OPENPOSE_BODY25_HANDS_67,
+        PHOENIX_SKELS_50,
     )
 }
 
@@ -164,4 +245,4 @@ def get_layout(name: str) -> Layout:
     try:
         return LAYOUTS[name]
     except KeyError:
-        raise KeyError(f"unknown keypoint layout {name!r}; known: {sorted(LAYOUTS)}") from None
+        raise KeyError(f"unknown keypoint layout {name!r}; known: {', '.join(sorted(LAYOUTS))}") from None

@@ -52,6 +52,41 @@ def to_frame_units(seq: PoseSequence, width: int | None = None, height: int | No
     return out.astype(np.float32, copy=False)
 
 
+COORDINATES = ("auto", "pixels", "normalized")
+_NORMALISED_LIMIT = 2.0  # |x|, |y| of every valid point <= this: normalised units (no real frame is 2 px)
+
+
+def coordinate_kind(seq: PoseSequence) -> str:
+    """``"normalized"`` or ``"pixels"``: what the reader recorded (``meta["coordinates"]``), else detected:
+    normalised when every valid x, y lies within [-2, 2] (MediaPipe's normalised landmarks stray slightly
+    outside [0, 1]; pixel coordinates of a real frame do not stay that small)."""
+    kind = seq.meta.get("coordinates")
+    if kind in ("pixels", "normalized"):
+        return kind
+    ok = (seq.data[..., 2] > 0) & np.isfinite(seq.data).all(-1)
+    if not ok.any():
+        return "pixels" if seq.width and seq.height else "normalized"
+    return "normalized" if float(np.abs(seq.data[ok][:, :2]).max()) <= _NORMALISED_LIMIT else "pixels"
+
+
+def frame_units(seq: PoseSequence, coordinates: str = "auto", width: int | None = None,
+                height: int | None = None) -> np.ndarray:
+    """:func:`to_frame_units` for pixel or normalised input: ``coordinates`` is ``pixels`` (divided by the
+    frame size: ``width``/``height`` when given, else the sequence's), ``normalized`` (already x / width,
+    y / height: kept) or ``auto`` (:func:`coordinate_kind`)."""
+    if coordinates not in COORDINATES:
+        raise ValueError(f"coordinates must be one of {', '.join(COORDINATES)}, got {coordinates!r}")
+    kind = coordinate_kind(seq) if coordinates == "auto" else coordinates
+    if kind == "normalized":
+        return to_frame_units(seq, 1, 1)
+    w, h = int(width or seq.width or 0), int(height or seq.height or 0)
+    if w <= 0 or h <= 0:
+        src = seq.meta.get("path", "<pose sequence>")
+        raise ValueError(f"{src}: pixel coordinates but unknown frame size ({w}x{h}); give the width and "
+                         "height (a table column, the file or --width/--height)")
+    return to_frame_units(seq, w, h)
+
+
 def valid_mask(pose: np.ndarray) -> np.ndarray:
     """Boolean (..., K): joints with confidence > 0 and finite x, y, conf."""
     return (pose[..., 2] > 0) & np.isfinite(pose).all(-1)

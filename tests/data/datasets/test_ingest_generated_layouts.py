@@ -30,8 +30,12 @@ def test_template_sentences():
     assert template_sentence("苹果", "zh") == "这个词是苹果。"
     assert template_sentence("  Thank   You ", "en") == "This word is thank you."
     assert normalize_gloss("Apfel", "de") == "Apfel"
+    assert template_sentence("Adição", "pt") == "Esta palavra é Adição."
+    assert template_sentence("x", "sv", template="Ordet är {gloss}.") == "Ordet är x."
     with pytest.raises(ValueError, match="no template"):
-        template_sentence("x", "fr")
+        template_sentence("x", "sv")
+    with pytest.raises(ValueError, match="placeholder"):
+        template_sentence("x", "sv", template="Ordet")
     with pytest.raises(ValueError, match="empty gloss"):
         template_sentence("  ", "en")
 

@@ -144,7 +144,9 @@ def test_how2sign_test_rows_and_times(shared_datasets):
 def test_registry_languages():
     expected = {"wlasl": ("ase", "en"), "msasl": ("ase", "en"), "how2sign": ("ase", "en"),
                 "bobsl": ("bfi", "en"), "nmfs_csl": ("csl", "zh"), "slr500": ("csl", "zh"),
-                "csl_daily": ("csl", "zh"), "phoenix2014": ("gsg", "de"), "phoenix2014t": ("gsg", "de")}
+                "csl_daily": ("csl", "zh"), "phoenix2014": ("gsg", "de"), "phoenix2014t": ("gsg", "de"),
+                "phoenix14t_skels": ("gsg", "de"), "signbridge_asl": ("ase", "en"),
+                "folder": ("", "")}  # a folder's languages are options
     assert {k: (c.sign_language, c.text_language) for k, c in INGESTORS.items()} == expected
     with pytest.raises(KeyError, match="unknown dataset"):
         get_ingestor("nope", ".")

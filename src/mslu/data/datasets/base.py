@@ -29,11 +29,11 @@ from mslu.data.schema import Sample
 from mslu.data.templates import template_sentence
 from mslu.pose.io import read_pose
 from mslu.pose.mapping import to_sl79
-from mslu.pose.normalize import to_frame_units
+from mslu.pose.normalize import coordinate_kind, frame_units
 
 log = logging.getLogger(__name__)
 
-POSE_SUFFIXES = (".pose", ".npz", ".npy", ".json")
+POSE_SUFFIXES = (".pose", ".npz", ".npy", ".json", ".pose.gz", ".npz.gz", ".npy.gz", ".json.gz")
 OFFICIAL_SPLITS = ("train", "dev", "test")
 _SPLIT_ALIASES = {"train": "train", "training": "train", "val": "dev", "valid": "dev", "validation": "dev",
                   "dev": "dev", "test": "test", "testing": "test", "public_test": "test"}
@@ -273,26 +273,46 @@ class LoadedPose:
     width: int
     height: int
     estimator: str
+    coordinates: str = "pixels"  # how the file stored x, y: "pixels" or "normalized"
 
 
-def load_pose_frames(path: Path) -> LoadedPose:
-    """Read a pose file and convert it to SL-79 frame units (``to_sl79`` then ``to_frame_units``).
+def load_pose_frames(
+    path: Path,
+    layout: str | None = None,
+    fps: float | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    coordinates: str = "auto",
+    default_width: int | None = None,
+    default_height: int | None = None,
+    channels: str | None = None,
+    default_fps: float | None = None,
+) -> LoadedPose:
+    """Read a pose file and convert it to SL-79 frame units (``to_sl79`` then frame units).
 
+    ``layout`` / ``channels`` go to the reader (a declared layout for ``.npy`` / JSON). Frame size and fps:
+    ``width`` / ``height`` / ``fps`` (e.g. from a labels table) win over the file's own, which wins over
+    ``default_width`` / ``default_height`` / ``default_fps`` (e.g. a command-line flag; 25 fps otherwise).
+    ``coordinates``: ``pixels``, ``normalized`` or ``auto`` (:func:`mslu.pose.normalize.coordinate_kind`).
     Any failure is raised as :class:`PoseUnavailable` naming the file.
     """
 
     try:
-        seq = read_pose(path)
+        seq = read_pose(path, layout=layout, fps=fps or default_fps, channels=channels)
     except Exception as exc:  # any reader error: corrupt file, unknown layout, ...
         raise PoseUnavailable(f"cannot read pose file {path.name}: {exc}") from exc
     if seq.num_frames == 0:
         raise PoseUnavailable(f"pose file {path.name} has no frames")
+    w = int(width or seq.width or default_width or 0)
+    h = int(height or seq.height or default_height or 0)
     try:
-        pose = np.asarray(to_frame_units(to_sl79(seq)), dtype=np.float32)
+        kind = coordinate_kind(seq) if coordinates == "auto" else coordinates
+        pose = np.asarray(frame_units(to_sl79(seq), kind, w, h), dtype=np.float32)
     except Exception as exc:
         raise PoseUnavailable(f"cannot map pose file {path.name} to SL-79: {exc}") from exc
     if not np.isfinite(pose).all():
         raise PoseUnavailable(f"pose file {path.name} has NaN/inf values after normalisation")
-    fps = float(seq.fps) if seq.fps and math.isfinite(seq.fps) and seq.fps > 0 else 0.0
+    own = float(seq.fps) if seq.fps and math.isfinite(seq.fps) and seq.fps > 0 else 0.0
+    fps_out = float(fps or 0) or own
     estimator = str(seq.meta.get("estimator", "") or seq.layout.name)
-    return LoadedPose(pose, fps, int(seq.width or 0), int(seq.height or 0), estimator)
+    return LoadedPose(pose, fps_out, w, h, estimator, kind)
