@@ -33,10 +33,12 @@ Choosing one person when a file holds several:
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
+import math
+import os
 import re
+import zipfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,17 +153,42 @@ def pose_suffix(path: str | Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+# Limits of what one pose file may hold (``MSLU_MAX_POSE_BYTES`` / ``MSLU_MAX_POSE_FRAMES`` change them):
+# a reader checks sizes a header or an archive declares against these before it allocates.
+MAX_POSE_BYTES = int(os.environ.get("MSLU_MAX_POSE_BYTES", 1 << 30))  # file, or its decompressed content
+MAX_POSE_FRAMES = int(os.environ.get("MSLU_MAX_POSE_FRAMES", 200_000))
+MAX_KEYPOINTS = 1024
+
+
 def read_bytes(path: str | Path) -> bytes:
-    """The content of ``path``; gzip-compressed files (``*.gz``, or gzip magic bytes) are decompressed."""
+    """The content of ``path``; gzip-compressed files (``*.gz``, or gzip magic bytes) are decompressed, at
+    most :data:`MAX_POSE_BYTES` of either."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_POSE_BYTES:
+            raise PoseReadError(f"{path}: {size} bytes, more than the {MAX_POSE_BYTES} a pose file may have "
+                                f"(MSLU_MAX_POSE_BYTES)")
         raw = path.read_bytes()
     except OSError as e:
         raise PoseReadError(f"{path}: cannot read ({e.strerror or e})") from e
     if raw[:2] == b"\x1f\x8b":
+        out = bytearray()
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
+            data = raw
+            while data:
+                out += d.decompress(data, MAX_POSE_BYTES + 1 - len(out))
+                if len(out) > MAX_POSE_BYTES:
+                    raise PoseReadError(f"{path}: decompresses to more than {MAX_POSE_BYTES} bytes "
+                                        f"(MSLU_MAX_POSE_BYTES)")
+                data = d.unconsumed_tail
+                if d.eof:
+                    break
+            if not d.eof:
+                raise PoseReadError(f"{path}: truncated gzip data")
+            return bytes(out)
+        except zlib.error as e:
             raise PoseReadError(f"{path}: corrupt gzip data ({e})") from e
     if path.suffix.lower() == ".gz":
         raise PoseReadError(f"{path}: named .gz but not gzip-compressed")
@@ -172,13 +199,15 @@ def _read_json(path: Path):
     try:
         return json.loads(read_bytes(path).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise PoseReadError(f"{path}: not a readable JSON file ({e})") from e
+        raise PoseReadError(f"{path}: not a readable JSON file ({' '.join(str(e).split())})") from e
+    except RecursionError:
+        raise PoseReadError(f"{path}: JSON nested too deeply") from None
 
 
 def _clean(data: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
     """Clip confidence to [0, 1] (MMPose scores can slightly exceed 1) and make missing joints (conf <= 0,
     NaN, or ``missing``) conf 0 with x, y NaN. Modifies and returns ``data``."""
-    bad = ~(data[..., 2] > 0) | np.isnan(data).any(-1)
+    bad = ~(data[..., 2] > 0) | ~np.isfinite(data).all(-1)
     if missing is not None:
         bad |= missing
     np.clip(data[..., 2], 0.0, 1.0, out=data[..., 2])
@@ -661,10 +690,15 @@ def read_numpy(
     3: x, y, confidence (``channels="xyz"``: x, y, z); 4: x, y, z, confidence. Without a confidence channel
     every finite point counts as present (conf 1)."""
     path = Path(path)
+    raw = read_bytes(path)
+    if raw[:4] == b"PK\x03\x04":
+        _check_npz(raw, path)
+    else:
+        _check_npy_header(io.BytesIO(raw), len(raw), path)
     try:
-        loaded = np.load(io.BytesIO(read_bytes(path)), allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise PoseReadError(f"{path}: not a readable numpy file ({e})") from e
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise PoseReadError(f"{path}: not a readable numpy file ({' '.join(str(e).split())})") from e
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:
             keys = list(loaded.keys())
@@ -672,7 +706,10 @@ def read_numpy(
             key = next((k for k in ("pose", "keypoints", "data") if k in keys), only)
             if key is None:
                 raise PoseReadError(f"{path}: no 'pose' array among {keys}")
-            arr = loaded[key]
+            try:
+                arr = loaded[key]
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+                raise PoseReadError(f"{path}: unreadable array {key!r} ({' '.join(str(e).split())})") from e
             fps = float(loaded["fps"]) if "fps" in keys else fps
             width = int(loaded["width"]) if "width" in keys else width
             height = int(loaded["height"]) if "height" in keys else height
@@ -705,12 +742,73 @@ def read_numpy(
         raise PoseReadError(f"{path}: {e}") from e
 
 
+def _check_npy_header(f, available: int, path: Path, what: str = "") -> None:
+    """Refuse an ``.npy`` whose header declares more data than the bytes that follow it (or than
+    :data:`MAX_POSE_BYTES`) before numpy allocates it."""
+    try:
+        version = np.lib.format.read_magic(f)
+        fmt = np.lib.format
+        reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = reader(f)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as e:
+        raise PoseReadError(f"{path}{what}: not a readable numpy file ({' '.join(str(e).split())})") from e
+    need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if need > min(available - f.tell(), MAX_POSE_BYTES):
+        raise PoseReadError(f"{path}{what}: the header declares a {tuple(shape)} {dtype} array ({need} "
+                            f"bytes), more than the file holds or a pose file may have")
+
+
+def _check_npz(raw: bytes, path: Path) -> None:
+    """Refuse an ``.npz`` whose members would unpack to more than :data:`MAX_POSE_BYTES` (a small zip can
+    hold a huge array), and members whose headers declare more than they hold."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_POSE_BYTES:
+                raise PoseReadError(f"{path}: unpacks to {total} bytes, more than the {MAX_POSE_BYTES} a "
+                                    f"pose file may have (MSLU_MAX_POSE_BYTES)")
+            for info in infos:
+                with z.open(info) as member:
+                    head = io.BytesIO(member.read(4096))
+                _check_npy_header(head, info.file_size, path, f" ({info.filename})")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
+        raise PoseReadError(f"{path}: not a readable .npz archive ({' '.join(str(e).split())})") from e
+
+
+def checked(seq: PoseSequence, path: Path) -> PoseSequence:
+    """What every reader returns passes this: frames within limits, keypoints bounded, values finite or
+    missing (conf 0), a usable fps and frame size (unknown ones become 0 / 25 fps)."""
+    data = seq.data
+    t, k = data.shape[:2]
+    if t == 0:
+        raise PoseReadError(f"{path}: no frames")
+    if t > MAX_POSE_FRAMES or k > MAX_KEYPOINTS:
+        raise PoseReadError(f"{path}: {t} frames x {k} keypoints, more than the {MAX_POSE_FRAMES} x "
+                            f"{MAX_KEYPOINTS} a pose file may have (MSLU_MAX_POSE_FRAMES)")
+    if not np.isfinite(data[..., 2]).all() or np.isinf(data).any():
+        seq.data = _clean(np.array(data, dtype=np.float32))
+    fps = float(seq.fps or 0)
+    seq.fps = fps if math.isfinite(fps) and 0 < fps <= 1000 else 25.0
+    for side in ("width", "height"):
+        v = getattr(seq, side)
+        ok = isinstance(v, int | float) and math.isfinite(v) and 0 <= v <= 100_000
+        setattr(seq, side, int(v) if ok else 0)
+    return seq
+
+
 # --- dispatch -----------------------------------------------------------------------------------------------
 POSE_FILE_SUFFIXES = (".pose", ".json", ".npy", ".npz", ".skels")
 _LINE = re.compile(r"^(?P<file>.+\.skels(?:\.gz)?)#(?P<line>\d+)$", re.IGNORECASE)
 
 
 def read_pose(path: str | Path, **kwargs) -> PoseSequence:
+    """Read any supported pose file (see :func:`_dispatch`), checked (:func:`checked`): a one-line
+    :class:`PoseReadError` naming the file for anything malformed."""
+    return checked(_dispatch(Path(path), **kwargs), Path(path))
+
+
+def _dispatch(path: str | Path, **kwargs) -> PoseSequence:
     """Read any supported pose file (module docstring), dispatching on its suffix (``.gz`` skipped): ``.pose``
     (pose-format), ``.json`` (MMPose, keypoint frames or OpenPose, by content), ``.npy`` / ``.npz``,
     ``.skels`` (``file.skels#N`` for clip N), or a folder of OpenPose frames. Keyword arguments go to the
