@@ -15,6 +15,7 @@ from fuzzing import SEED, one_line_naming
 
 from mslu.data.corpus import Corpus, CorpusError, validate_corpus, write_corpus
 from mslu.data.schema import Sample
+from mslu.data.stats import compute_stats
 from mslu.training import checkpoint as ck
 
 
@@ -80,6 +81,7 @@ def test_damaged_corpus(tmp_path, corpus_master, case):
     try:
         corpus = Corpus(root)
         read = {s.id: s.pose for s in corpus}
+        assert compute_stats(corpus).total == len(read)  # what `mslu corpus stats` computes
     except CorpusError as e:
         one_line_naming(e, str(root))
         read = None
