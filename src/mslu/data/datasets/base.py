@@ -15,6 +15,7 @@ missing, unreadable or empty pose file does not stop a run: the clip is reported
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from abc import ABC, abstractmethod
@@ -85,6 +86,17 @@ class Annotation:
 
 class PoseUnavailable(Exception):
     """The pose of a clip cannot be used; the message is the skip reason."""
+
+
+def load_json(path: Path) -> Any:
+    """A JSON annotation file; a one-line ``ValueError`` naming it when it is not UTF-8 JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        why = " ".join(str(e).split()) or "nested too deeply"
+        raise ValueError(f"{path}: not a readable JSON file ({why})") from None
 
 
 class DatasetIngestor(ABC):

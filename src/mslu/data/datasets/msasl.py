@@ -15,12 +15,11 @@ template sentences of ``clean_text``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from mslu.data.datasets.base import OFFICIAL_SPLITS, Annotation, DatasetIngestor
+from mslu.data.datasets.base import OFFICIAL_SPLITS, Annotation, DatasetIngestor, load_json
 
 SUBSETS = (100, 200, 500, 1000)
 _FILE_SPLIT = {"train": "train", "dev": "val", "test": "test"}
@@ -59,7 +58,7 @@ class MSASL(DatasetIngestor):
     @staticmethod
     def read_file(path: Path, split: str) -> Iterator[Annotation]:
         """The annotations of one MS-ASL JSON file."""
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = load_json(path)
         if not isinstance(entries, list):
             raise ValueError(f"{path}: expected a list of clips")
         for i, e in enumerate(entries):

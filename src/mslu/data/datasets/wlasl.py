@@ -14,13 +14,14 @@ sentences of the gloss ("This word is book.").
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from mslu.data.datasets.base import Annotation, DatasetIngestor, canonical_split
+from mslu.data.datasets.base import Annotation, DatasetIngestor, canonical_split, load_json
 
+log = logging.getLogger(__name__)
 SUBSETS = (100, 300, 1000, 2000)
 
 
@@ -45,32 +46,51 @@ class WLASL(DatasetIngestor):
     def annotations(self, split: str | None = None) -> Iterator[Annotation]:
         split = self._check_split(split)
         path = self.annotation_path()
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = load_json(path)
         if not isinstance(entries, list):
             raise ValueError(f"{path}: expected a list of {{gloss, instances}}")
         for label, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("instances", []), list) or (
+                not isinstance(entry.get("gloss"), str | int)
+            ):
+                log.warning("%s: entry %d skipped: not a {gloss, instances} mapping", path, label)
+                continue
             gloss = str(entry["gloss"])
             for inst in entry.get("instances", []):
-                sp = canonical_split(inst["split"], f"{path}: video {inst.get('video_id')}: ")
-                if split is not None and sp != split:
+                try:
+                    ann = self._annotation(inst, gloss, label, path)
+                except (KeyError, TypeError, ValueError) as e:
+                    vid = inst.get("video_id") if isinstance(inst, dict) else None
+                    log.warning("%s: %s / video %s skipped: %s", path, gloss, vid, " ".join(str(e).split()))
                     continue
-                start, end = int(inst.get("frame_start", 1)), int(inst.get("frame_end", -1))
-                window = {} if self.pretrimmed else {
-                    "start_frame": max(start - 1, 0) if start > 1 else None,
-                    "end_frame": end if end > 0 else None,
-                }
-                yield Annotation(
-                    id=str(inst["video_id"]),
-                    split=sp,
-                    media=f"videos/{inst['video_id']}.mp4",
-                    signer=str(inst.get("signer_id", "")),
-                    text=gloss,
-                    gloss=[gloss],
-                    label=label,
-                    box=inst.get("bbox"),
-                    extra={"source_site": inst.get("source", ""), "variation_id": inst.get("variation_id")},
-                    **window,
-                )
+                if split is None or ann.split == split:
+                    yield ann
+
+    def _annotation(self, inst: dict, gloss: str, label: int, path: Path) -> Annotation:
+        sp = canonical_split(inst["split"], f"{path}: video {inst.get('video_id')}: ")
+        vid = inst["video_id"]
+        if not isinstance(vid, str | int):
+            raise ValueError(f"video_id {vid!r} is not a name")
+        start, end = int(inst.get("frame_start", 1)), int(inst.get("frame_end", -1))
+        box = inst.get("bbox")
+        if box is not None and (not isinstance(box, list) or len(box) != 4):
+            raise ValueError(f"bbox {box!r} is not [x1, y1, x2, y2]")
+        window = {} if self.pretrimmed else {
+            "start_frame": max(start - 1, 0) if start > 1 else None,
+            "end_frame": end if end > 0 else None,
+        }
+        return Annotation(
+            id=str(vid),
+            split=sp,
+            media=f"videos/{vid}.mp4",
+            signer=str(inst.get("signer_id", "")),
+            text=gloss,
+            gloss=[gloss],
+            label=label,
+            box=[float(v) for v in box] if box is not None else None,
+            extra={"source_site": inst.get("source", ""), "variation_id": inst.get("variation_id")},
+            **window,
+        )
 
     def benchmarks(self) -> dict[str, dict[str, list[str]]]:
         """WLASL100/300/1000/2000 from the ``nslt_<N>.json`` files found in the root."""
@@ -80,7 +100,7 @@ class WLASL(DatasetIngestor):
             if not m:
                 continue
             splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
-            for vid, info in json.loads(path.read_text(encoding="utf-8")).items():
+            for vid, info in load_json(path).items():
                 splits[canonical_split(info["subset"], f"{path}: {vid}: ")].append(f"{self.name}/{vid}")
             out[f"wlasl{m.group(1)}"] = splits
         return out or super().benchmarks()
