@@ -128,8 +128,9 @@ def test_without_the_lm_encoder_its_layers_are_dropped(task_corpora, tiny_encode
     names = list(t.model.state_dict())
     assert not any(n.startswith("lm.model.encoder.layers.") for n in names)
     assert any(n.startswith("lm.model.decoder.layers.1.") for n in names)
-    assert isinstance(t.model.projector[-1], torch.nn.LayerNorm)
+    assert isinstance(t.model.memory_norm, torch.nn.LayerNorm)
     b = first_batch(t)
+    assert t.model.memory(b["pose"], b["frame_mask"]).shape[-1] == t.model.projector[-1].out_features == 16
     loss = t.task.loss(t.model, b)
     loss.backward()
     assert t.model.projector[0].weight.grad is not None

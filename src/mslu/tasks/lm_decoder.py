@@ -188,10 +188,11 @@ class LMDecoderModel(TaskModel):
         self.encoder = encoder
         cfg = lm.config
         width = int(getattr(cfg, "d_model", None) or cfg.hidden_size)
-        layers: list[nn.Module] = [nn.Linear(encoder.output_dim, width), nn.GELU(), nn.Linear(width, width)]
-        if not use_lm_encoder:
-            layers.append(nn.LayerNorm(width))
-        self.projector = nn.Sequential(*layers)
+        self.projector = nn.Sequential(
+            nn.Linear(encoder.output_dim, width), nn.GELU(), nn.Linear(width, width)
+        )
+        # without the LM encoder, cross-attention reads the projection, normalised like an encoder's output
+        self.memory_norm = nn.Identity() if use_lm_encoder else nn.LayerNorm(width)
         self.lm = lm
         self.use_lm_encoder = bool(use_lm_encoder)
         lm_enc, lm_dec = lm.get_encoder(), lm.get_decoder()
@@ -230,17 +231,21 @@ class LMDecoderModel(TaskModel):
         return [p for p in super().head_parameters() if id(p) not in taken]
 
     # ---- forward / decoding ----
-    def memory(self, pose: torch.Tensor, frame_mask: torch.Tensor):
-        from transformers.modeling_outputs import BaseModelOutput
-
+    def memory(self, pose: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """What the decoder's cross-attention reads (B, T, d_model), keys over ``frame_mask``."""
         x = self.projector(self.encoder(pose, frame_mask))
         if self.use_lm_encoder:
-            x = self.lm.get_encoder()(inputs_embeds=x, attention_mask=frame_mask.long()).last_hidden_state
-        return BaseModelOutput(last_hidden_state=x)
+            return self.lm.get_encoder()(inputs_embeds=x, attention_mask=frame_mask.long()).last_hidden_state
+        return self.memory_norm(x)
+
+    def _encoder_outputs(self, pose: torch.Tensor, frame_mask: torch.Tensor):
+        from transformers.modeling_outputs import BaseModelOutput
+
+        return BaseModelOutput(last_hidden_state=self.memory(pose, frame_mask))
 
     def forward(self, pose: torch.Tensor, frame_mask: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         out = self.lm(
-            encoder_outputs=self.memory(pose, frame_mask),
+            encoder_outputs=self._encoder_outputs(pose, frame_mask),
             attention_mask=frame_mask.long(),
             decoder_input_ids=tokens,
             use_cache=False,
@@ -261,9 +266,8 @@ class LMDecoderModel(TaskModel):
                                   "do_sample": False}
         if beam_size > 1:
             kwargs["length_penalty"] = float(length_penalty)
-        out = self.lm.generate(
-            encoder_outputs=self.memory(pose, frame_mask), attention_mask=frame_mask.long(), **kwargs
-        )
+        enc = self._encoder_outputs(pose, frame_mask)
+        out = self.lm.generate(encoder_outputs=enc, attention_mask=frame_mask.long(), **kwargs)
         rows = []
         for seq in out.tolist():
             seq = seq[1:] if seq and seq[0] == self.start_id else seq

@@ -171,7 +171,7 @@ class SLTTask(Task):
             langs = [x for x in train.text_languages if x]
             self.language = max(set(langs), key=langs.count) if langs else None
         if self.uses_lm:
-            cfg = lm_config(self.lm_name)  # a missing LM fails here, before any data work
+            cfg = lm_config(self.lm_name)  # a missing LM fails here, before a model is built
             name = h.get("tokenizer") or self.lm_name
             try:
                 self.tokenizer = TextTokenizer.from_pretrained(name)
