@@ -18,6 +18,17 @@ FILE = "tokenizer.json"
 META = "tokenizer_meta.json"
 
 
+def split_words(text: str, lowercase: bool = False) -> str:
+    """``text`` NFKC-normalised (and lower-cased) with words and punctuation split by spaces (``"es."`` ->
+    ``"es ."``): the split the trained word-level tokenizer gives references, applied to both sides when a
+    head's own tokenizer detokenizes (pre-trained LMs), so that BLEU / ROUGE count tokens alike for every
+    head."""
+    from tokenizers import normalizers, pre_tokenizers
+
+    norm = normalizers.Sequence([normalizers.NFKC()] + ([normalizers.Lowercase()] if lowercase else []))
+    return " ".join(t for t, _ in pre_tokenizers.Whitespace().pre_tokenize_str(norm.normalize_str(text)))
+
+
 class TextTokenizer:
     """``encode(text) -> ids`` (no specials), ``decode(ids) -> text``; ``pad_id``, ``bos_id``, ``eos_id``,
     ``vocab_size``; ``save(dir)`` / ``TextTokenizer.load(dir)``."""
@@ -84,6 +95,16 @@ class TextTokenizer:
         norm = b.normalizer.normalize_str(text) if b.normalizer is not None else text
         pieces = [t for t, _ in b.pre_tokenizer.pre_tokenize_str(norm)] if b.pre_tokenizer else norm.split()
         return ("" if self.kind == "char" else " ").join(p for p in pieces if p.strip())
+
+    def token_id(self, token: str) -> int | None:
+        """Id of ``token`` in the vocabulary (None when absent)."""
+        if self.hf:
+            ids = self.backend.convert_tokens_to_ids([token])
+            i = ids[0] if ids else None
+            unk = self.backend.unk_token_id
+            return None if i is None or (i == unk and token != self.backend.unk_token) else int(i)
+        i = self.backend.token_to_id(token)
+        return None if i is None else int(i)
 
     def decode(self, ids: Iterable[int]) -> str:
         special = {self.pad_id, self.bos_id, self.eos_id}
