@@ -19,18 +19,22 @@ REAL = {
 }
 
 
+OURS = {"islr": ["libras25"], "slt": ["csl_daily_mbart", "how2sign_mbart", "phoenix2014t_mbart",
+                                     "synthetic_mbart"]}  # beyond the paper's benchmarks
+
+
 def test_every_task_config_is_shipped_and_loads():
     names = available_configs()
     for task in TASKS:
         found = sorted(n.split("/")[1] for n in names if n.startswith(f"{task}/"))
-        assert found == sorted([*REAL[task], "synthetic"])
+        assert found == sorted([*REAL[task], *OURS.get(task, []), "synthetic"])
         for stem in found:
             cfg = finetune_config(f"{task}/{stem}")
             assert cfg["task"] == task
             assert cfg["optim"]["finetune_rate"] == 0.1  # Table III, from the task defaults
-            if stem != "synthetic":
-                assert cfg["data"]["benchmark"] == stem and cfg["model"]["preset"] == "paper"
-                assert cfg["run"]["out"] == f"runs/{task}/{stem}"
+            if stem in REAL[task] or stem.removesuffix("_mbart") in REAL[task]:
+                assert cfg["data"]["benchmark"] == stem.removesuffix("_mbart")
+                assert cfg["model"]["preset"] == "paper" and cfg["run"]["out"] == f"runs/{task}/{stem}"
     assert {"pretrain/sl1.5m_paper", "pretrain/synthetic_small"} <= set(names)
     load_config("pretrain/sl1.5m_paper")
 
