@@ -62,7 +62,8 @@ def test_other_layouts_and_formats_are_predicted_with_warnings(libras_run, reald
     hol, sk, hd = (x["warnings"] for x in lines)
     assert any("never seen in training (trained on: mediapipe_pose_33)" in w for w in hol)
     assert any("face keypoints" in w and "training data lacked" in w for w in hol)
-    assert len(sk) == 1 and "phoenix_skels_50" in sk[0]
+    assert "phoenix_skels_50" in sk[0] and any("mouth keypoints the input lacks" in w for w in sk)
+    assert any("left hand keypoints (100% present) that the training data lacked (19%)" in w for w in sk)
     assert any("body keypoints the input lacks" in w for w in hd)
     assert err.count("warning:") == len(hol) + len(sk) + len(hd)
 

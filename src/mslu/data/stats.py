@@ -265,10 +265,11 @@ def input_profile(corpus, max_samples: int | None = 2000) -> dict:
 
 
 def coverage_warnings(profile: dict, layout: str, coverage: dict[str, float], low: float = 0.2,
-                      none: float = 0.05) -> list[str]:
+                      ratio: float = 4.0) -> list[str]:
     """Why an input may not suit a model whose training data had ``profile`` (:func:`input_profile`): a
-    layout never seen in training; a part the training data had (>= ``low`` present) that the input has
-    under half as often; a part the input has (>= ``low``) that training lacked (< ``none``)."""
+    layout never seen in training; a part the training data had (>= ``low`` of its keypoints present) that
+    the input has under half as often; a part the input has (>= ``low``) more than ``ratio`` times as often
+    as the training data (e.g. a face mesh where training saw the nose tip only)."""
     out = []
     seen = profile.get("layouts") or {}
     if seen and layout not in seen:
@@ -280,7 +281,7 @@ def coverage_warnings(profile: dict, layout: str, coverage: dict[str, float], lo
         if t >= low and c < t / 2:
             out.append(f"input has {100 * c:.0f}% of its {name} keypoints, the training data {100 * t:.0f}%: "
                        f"predictions rely on {name} keypoints the input lacks")
-        elif t < none and c >= low:
+        elif c >= low and c > ratio * t:
             out.append(f"input has {name} keypoints ({100 * c:.0f}% present) that the training data lacked "
                        f"({100 * t:.0f}%): the model never learnt from them")
     return out
@@ -312,17 +313,18 @@ def save_duration_histogram(stats: CorpusStats, path: str | Path, title: str = "
 def write_stats(corpus, out_dir: str | Path, title: str = "corpus", bin_width: int = 25,
                 coverage: dict[str, dict] | None = None) -> CorpusStats:
     """Compute the statistics and write ``stats.md``, ``stats.json`` and ``durations.png`` to ``out_dir``;
-    with ``coverage`` (:func:`compute_coverage`) also its table in ``stats.md`` and ``coverage.json``."""
+    with ``coverage`` (:func:`compute_coverage`) also its table in ``stats.md`` and ``stats.json``
+    (key ``coverage``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stats = compute_stats(corpus, bin_width=bin_width)
     text = render_stats_markdown(stats, title)
+    data = stats.to_dict()
     if coverage is not None:
         text += "\n" + render_coverage_markdown(coverage)
-        (out / "coverage.json").write_text(json.dumps(coverage, indent=1, ensure_ascii=False),
-                                           encoding="utf-8")
+        data["coverage"] = coverage
     (out / "stats.md").write_text(text, encoding="utf-8")
-    (out / "stats.json").write_text(json.dumps(stats.to_dict(), indent=1), encoding="utf-8")
+    (out / "stats.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     save_duration_histogram(stats, out / "durations.png")
     return stats
 

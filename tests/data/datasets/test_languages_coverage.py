@@ -74,3 +74,23 @@ def test_coverage_warnings():
                               "right_hand": 0.19}}
     w = coverage_warnings(pose_only, "mediapipe_holistic", same)
     assert any("face keypoints (100% present) that the training data lacked" in x for x in w)
+
+
+def test_corpus_stats_writes_the_coverage(tmp_path, capsys):
+    import json
+
+    from mslu.cli import main
+    from mslu.data.corpus import write_corpus
+
+    pose = _pose({"body": 1.0, "right_hand": 0.5})
+    samples = [Sample(f"s/{i}", pose, "src", "bzs", "Esta palavra é a.", "pt", estimator="mediapipe_pose_33")
+               for i in range(3)]
+    write_corpus(tmp_path / "c", samples)
+    assert main(["corpus", "stats", str(tmp_path / "c"), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "| src | mediapipe_pose_33 | 3 | 100.0 | 0.0 | 0.0 | 0.0 | 50.0 |" in out
+    data = json.loads((tmp_path / "o" / "stats.json").read_text())
+    assert data["coverage"]["src"]["right_hand"] == 0.5 and data["total"] == 3
+    assert "Keypoint coverage" in (tmp_path / "o" / "stats.md").read_text()
+    assert main(["corpus", "stats", str(tmp_path / "c"), "--coverage-samples", "-1"]) == 0
+    assert "Keypoint coverage" not in capsys.readouterr().out
