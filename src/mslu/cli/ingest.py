@@ -58,9 +58,12 @@ def register(subparsers) -> None:
     g = p.add_argument_group("folder", "options of `mslu ingest folder` (see mslu.data.datasets.folder)")
     g.add_argument("--recipe", help="YAML file of folder options (flags win over it)")
     for role in _ROLES:
-        g.add_argument(f"--{role}-column", dest=f"{role}_column", help=f"the table's {role} column")
+        g.add_argument(f"--{role}-column", dest=f"{role}_column", metavar="COLUMN",
+                       help=f"the table's {role} column")
     for flag, key, typ, text in _FOLDER_FLAGS:
-        g.add_argument(flag, dest=f"opt_{key}", type=typ, help=text)
+        g.add_argument(flag, dest=f"opt_{key}", type=typ, metavar=key.split("_")[-1].upper(), help=text)
+    g.add_argument("--unpaired", dest="opt_unpaired", action="store_const", const=True, default=None,
+                   help="leave every text out (unpaired samples; labels and splits stay)")
     p.set_defaults(func=_ingest)
 
 
@@ -83,7 +86,7 @@ def _folder_options(args: argparse.Namespace) -> dict:
             columns[role] = getattr(args, f"{role}_column")
     if columns:
         options["columns"] = columns
-    for _, key, _, _ in _FOLDER_FLAGS:
+    for key in [k for _, k, _, _ in _FOLDER_FLAGS] + ["unpaired"]:
         value = getattr(args, f"opt_{key}")
         if value is not None:
             options[key] = value
@@ -107,6 +110,7 @@ def _ingest(args: argparse.Namespace) -> int:
             return 2
         options[key.strip()] = yaml.safe_load(value)
     given = [f for f, k, _, _ in _FOLDER_FLAGS if getattr(args, f"opt_{k}") is not None]
+    given += ["--unpaired"] if args.opt_unpaired else []
     given += [f"--{r}-column" for r in _ROLES if getattr(args, f"{r}_column")]
     given += ["--recipe"] if args.recipe else []
     if not folder and (given or args.folder):
