@@ -20,6 +20,7 @@ LAYERS = {
     "evaluation": 0,
     "decoding": 0,
     "configs": 0,
+    "files": 0,
     "data": 1,
     "extract": 1,
     "models": 2,

@@ -20,7 +20,6 @@ are numbered over the shards in name order; shards are only appended, so row num
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from mslu import __version__
+from mslu.files import sha256_of as file_sha256
 
 FORMAT = "mslu-sign-index"
 VERSION = 1
@@ -45,12 +45,6 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:

@@ -9,7 +9,6 @@ back to the newest checkpoint that verifies. Everything inside is a tensor, numb
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -21,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from mslu.files import sha256_of
+
 CKPT_PATTERN = re.compile(r"^step-(\d+)\.pt$")
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,6 @@ class CheckpointError(RuntimeError):
     """A checkpoint is unreadable, damaged, or does not belong to the run resuming from it."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def checksum_path(path: Path) -> Path:

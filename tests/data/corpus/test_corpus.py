@@ -332,7 +332,7 @@ def test_cli_info_validate_stats(corpus_dir, tmp_path, capsys):
     out = tmp_path / "stats"
     assert cli_main(["corpus", "stats", str(corpus_dir), "--out", str(out)]) == 0
     assert "| total samples | 24 |" in capsys.readouterr().out
-    assert {p.name for p in out.iterdir()} == {"stats.md", "stats.json", "durations.png", "coverage.json"}
+    assert {p.name for p in out.iterdir()} == {"stats.md", "stats.json", "durations.png"}
     os.remove(corpus_dir / "shard-00000.arrow")
     assert cli_main(["corpus", "validate", str(corpus_dir)]) == 1
     assert "shard-00000.arrow" in capsys.readouterr().out

@@ -13,9 +13,9 @@ from mslu.data.corpus.format import (
     is_uncommitted,
     read_manifest,
     row_to_sample,
-    sha256_of,
 )
 from mslu.data.schema import SampleError, validate_sample
+from mslu.files import sha256_of
 
 
 def validate_corpus(root: str | os.PathLike, max_problems: int | None = None) -> list[str]:

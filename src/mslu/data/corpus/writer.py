@@ -34,9 +34,9 @@ from mslu.data.corpus.format import (
     new_manifest,
     open_shard_table,
     read_manifest,
-    sha256_of,
 )
 from mslu.data.schema import Sample, SampleError
+from mslu.files import sha256_of
 
 
 @dataclass
