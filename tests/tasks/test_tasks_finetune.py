@@ -149,3 +149,9 @@ def test_resume_after_a_kill_logs_each_epoch_once(task_corpora, tiny_config, tmp
     monkeypatch.setattr(ft, "save_checkpoint", save)
     ft.run_finetune(cfg, tmp_path, scratch=True, resume=True)
     assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "history.csv"))] == ["1", "2", "3"]
+
+
+def test_run_records_its_input_profile(task_runs):
+    out = task_runs["islr"][0]
+    profile = json.loads((out / "model" / "input_profile.json").read_text())
+    assert profile["samples"] > 0 and set(profile["coverage"]) >= {"body", "left_hand", "right_hand"}

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from mslu.configs import deep_update
 from mslu.data.batching import BucketBatchSampler
 from mslu.data.corpus import Corpus
+from mslu.data.stats import input_profile
 from mslu.models import PretrainConfig, SignPoseEncoder
 from mslu.models.config import EncoderConfig, config_from_dict
 from mslu.tasks import get_task
@@ -103,6 +104,7 @@ class FineTuner:
             v = split_view(corpus, d["splits"][role], d.get("benchmark"), d.get("split_dir"))
             limit = d.get("max_train_samples") if role == "train" else d.get("max_eval_samples")
             views[role] = v.subset(range(min(len(v), int(limit)))) if limit else v
+        self.input_profile = input_profile(views["train"])  # what `mslu predict` compares new inputs to
         self.train_set = self.task.dataset(views["train"], train=True, seed=self.seed)
         self.dev_set = self.task.dataset(views["dev"], train=False)
         self.test_set = self.task.dataset(views["test"], train=False)
@@ -224,6 +226,12 @@ class FineTuner:
         with self._autocast():
             return self.task.evaluate(self.model, self.loader(ds, False), self.device, split)
 
+    def save_model(self) -> None:
+        """The run's model directory (:func:`mslu.tasks.run_dir.save_model`) with the training data's
+        input profile, which ``mslu predict`` compares new inputs with."""
+        d = save_model(self.task, self.model, self.cfg, self.out / "model")
+        (d / "input_profile.json").write_text(json.dumps(self.input_profile))
+
     def fit(self) -> dict[str, Any]:
         """Train, select by dev main metric, test the best model, write the outputs; returns metrics."""
         self.out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +256,7 @@ class FineTuner:
                 row[f"dev_{key}"] = float(dev[key])
                 if self.task.better(float(dev[key]), self.best):
                     self.best, self.best_dev = float(dev[key]), jsonable(dev)
-                    save_model(self.task, self.model, self.cfg, self.out / "model")
+                    self.save_model()
             else:
                 row[f"dev_{key}"] = float("nan")
             history.write(row)
@@ -266,7 +274,7 @@ class FineTuner:
         if (self.out / "model" / "model.safetensors").is_file():
             self.model.load_state_dict(load_file(str(self.out / "model" / "model.safetensors")))
         else:
-            save_model(self.task, self.model, self.cfg, self.out / "model")
+            self.save_model()
         test, preds = self.evaluate("test")
         write_predictions(self.out, "test", preds)
         self.task.write_extra(self.out, "test", preds)
