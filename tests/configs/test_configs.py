@@ -12,8 +12,7 @@ from mslu.tasks import TASKS, get_task
 from mslu.training.run_config import finetune_config, load_config
 
 REAL = {
-    "islr": ["libras25", "msasl100", "msasl1000", "msasl200", "nmfs_csl", "slr500", "wlasl100", "wlasl2000",
-             "wlasl300"],
+    "islr": ["msasl100", "msasl1000", "msasl200", "nmfs_csl", "slr500", "wlasl100", "wlasl2000", "wlasl300"],
     "cslr": ["csl_daily", "phoenix2014", "phoenix2014t"],
     "slt": ["csl_daily", "how2sign", "phoenix2014t"],
     "retrieval": ["csl_daily", "phoenix2014t"],
