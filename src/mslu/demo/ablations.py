@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mslu.configs import apply_override, find_config
+from mslu.data.corpus.format import atomic_write_text
 from mslu.demo.run import TASK_LANGUAGE, DemoConfig, _synth, pretrain_config
 from mslu.tasks import MAIN_METRICS
 from mslu.training.finetuner import run_finetune
@@ -122,9 +123,7 @@ class AblationConfig:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=1, default=str))
 
 
 def run_variant(cfg: AblationConfig, data: Path, variant: Variant, seed: int) -> dict[str, float]:

@@ -17,14 +17,11 @@ from mslu.extract.video import VIDEO_EXTENSIONS
 from mslu.pose.io import read_pose
 from mslu.pose.mapping import to_sl79
 from mslu.pose.normalize import to_frame_units
+from mslu.search.store import one_line
 from mslu.tasks.retrieval import RetrievalModel, RetrievalTask
 from mslu.tasks.run_dir import load_model, model_dir, resolve_device
 
 POSE_SUFFIXES = (".pose", ".json", ".npy", ".npz")
-
-
-def one_line(text: Any) -> str:
-    return " ".join(str(text).split())
 
 
 def file_message(path: str | Path, error: BaseException | str) -> str:

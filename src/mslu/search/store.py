@@ -41,7 +41,8 @@ ANN_DIR = "ann"
 LOCK = ".lock"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: Any) -> str:
+    """A message on one line (whitespace runs, newlines included, become one space)."""
     return " ".join(str(text).split())
 
 
@@ -161,7 +162,7 @@ class SignIndex:
         try:
             info = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise ValueError(f"{p}: unreadable index description ({_one_line(e)})") from None
+            raise ValueError(f"{p}: unreadable index description ({one_line(e)})") from None
         if not isinstance(info, dict) or info.get("format") != FORMAT:
             raise ValueError(f"{root}: not a sign index ({INDEX_JSON} has no format {FORMAT!r})")
         if int(info.get("version", 0)) > VERSION:
@@ -199,7 +200,7 @@ class SignIndex:
                 lines = (p / "clips.jsonl").read_text(encoding="utf-8").splitlines()
                 clips = [json.loads(line) for line in lines if line.strip()]
             except (OSError, ValueError) as e:
-                raise ValueError(f"{p}: damaged index shard ({_one_line(e)})") from None
+                raise ValueError(f"{p}: damaged index shard ({one_line(e)})") from None
             out.append(Shard(p, clips))
         return out
 

@@ -30,7 +30,7 @@ from mslu.pose.normalize import to_frame_units
 from mslu.pose.render import render_frames, save_frames
 from mslu.pose.sequence import PoseSequence
 from mslu.search import SignIndex, SignSearcher
-from mslu.search.embed import POSE_SUFFIXES, VideoPoses
+from mslu.search.embed import POSE_SUFFIXES, VideoPoses, one_line
 from mslu.tasks.run_dir import load_model, model_dir, resolve_device
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,8 @@ class LoadedRun:
         return {"name": self.name, "task": self.task_name, "title": title}
 
 
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
-
-
 def _short(error: BaseException, limit: int = 300) -> str:
-    msg = _one_line(error) or type(error).__name__
+    msg = one_line(error) or type(error).__name__
     return msg if len(msg) <= limit else msg[:limit] + " ..."
 
 
