@@ -57,7 +57,7 @@ def test_mutated_pretrain_config(tmp_path, case):
         one_line_naming(e, str(path))
         return
     assert out["data"]["batch_size"] > 0 and out["optim"]["epochs"] > 0  # accepted configs are sane
-    assert out["run"]["precision"] in ("bf16", "fp32") and 0 < out["data"]["alpha"] <= 1
+    assert out["run"]["precision"] in ("auto", "bf16", "fp32") and 0 < out["data"]["alpha"] <= 1
 
 
 @pytest.mark.parametrize("case", range(200))

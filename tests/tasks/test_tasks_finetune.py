@@ -155,3 +155,18 @@ def test_run_records_its_input_profile(task_runs):
     out = task_runs["islr"][0]
     profile = json.loads((out / "model" / "input_profile.json").read_text())
     assert profile["samples"] > 0 and set(profile["coverage"]) >= {"body", "left_hand", "right_hand"}
+
+
+@pytest.mark.parametrize("has_bf16, autocast", [(True, True), (False, False)])
+def test_finetuner_auto_precision_follows_the_hardware(task_corpora, tiny_config, monkeypatch, has_bf16,
+                                                       autocast):
+    from mslu.training import precision
+    from mslu.training.finetuner import FineTuner, finetune_config
+
+    monkeypatch.setattr(precision, "native_bf16", lambda device: has_bf16)
+    cfg = finetune_config(tiny_config("islr", task_corpora["islr"].root))
+    cfg["run"]["precision"] = "auto"
+    tuner = FineTuner(cfg, scratch=True)
+    assert tuner.precision == ("bf16" if has_bf16 else "fp32")
+    with tuner._autocast():
+        assert torch.is_autocast_enabled("cpu") == autocast

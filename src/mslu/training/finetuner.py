@@ -46,6 +46,7 @@ from mslu.training.checkpoint import (
     set_rng_state,
 )
 from mslu.training.common import CSVLogger, NonFiniteLossError, seed_everything
+from mslu.training.precision import resolve_precision
 from mslu.training.run_config import finetune_config
 from mslu.training.schedules import optimizer_groups, schedule_factor
 
@@ -88,6 +89,7 @@ class FineTuner:
         d, o, r = cfg["data"], cfg["optim"], cfg["run"]
         self.out = Path(r["out"])
         self.device = resolve_device(r.get("device", "auto"))
+        self.precision = resolve_precision(r.get("precision", "fp32"), self.device)
         host_memory.apply_run_setting(r, self.device)
         self.seed = int(r.get("seed", 0))
         seed_everything(self.seed)
@@ -175,7 +177,7 @@ class FineTuner:
 
     # ---- loops ----
     def _autocast(self):
-        if self.cfg["run"].get("precision", "fp32") == "bf16":
+        if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
 

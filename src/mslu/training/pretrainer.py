@@ -47,6 +47,7 @@ from mslu.training.checkpoint import (
     set_rng_state,
 )
 from mslu.training.common import CSVLogger, NonFiniteLossError, find_module, seed_everything, step_seed
+from mslu.training.precision import resolve_precision
 from mslu.training.run_config import build_model_config, load_config
 from mslu.training.schedules import param_groups, warmup_linear_decay
 from mslu.training.text_cache import TextFeatureCache
@@ -123,7 +124,8 @@ class PretrainTrainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, warmup_linear_decay(self.total_steps, float(o.get("warmup", 0.1))))
         self.clip = float(o.get("clip_grad_norm") or 0.0)
-        self.bf16 = r.get("precision", "bf16") == "bf16"
+        self.precision = resolve_precision(r.get("precision", "auto"), self.device)
+        self.bf16 = self.precision == "bf16"
         self.step = 0
         self.epoch = 0
         self.micro_pos = 0  # next micro-batch of the current epoch

@@ -24,6 +24,7 @@ from mslu.models import PretrainConfig
 from mslu.models.config import EncoderConfig, config_from_dict
 from mslu.tasks import TASKS, get_task
 from mslu.tasks.islr import class_groups
+from mslu.training.precision import PRECISIONS
 
 DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 PRESETS = ("tiny", "small", "paper")
@@ -110,7 +111,7 @@ class PretrainOptim(Section):
 class PretrainRun(Section):
     out: str = "runs/pretrain"
     seed: int = 0
-    precision: str = "bf16"  # "bf16" autocast or "fp32"
+    precision: str = "auto"  # bf16 autocast where the device computes bf16 natively, else fp32 (precision.py)
     device: str = "auto"
     checkpoint_every: int = 1000  # optimiser steps
     keep_checkpoints: int = 3
@@ -122,8 +123,8 @@ class PretrainRun(Section):
 
     def checks(self):
         yield from _common_run_checks(self)
-        if self.precision not in ("bf16", "fp32"):
-            yield "precision", "must be bf16 or fp32"
+        if self.precision not in PRECISIONS:
+            yield "precision", "must be auto, bf16 or fp32"
         for key in ("checkpoint_every", "log_every"):
             if not getattr(self, key) > 0:
                 yield key, "must be > 0"
@@ -290,7 +291,7 @@ class FinetuneOptim(Section):
 class FinetuneRun(Section):
     out: str = "runs/finetune"
     seed: int = 0
-    precision: str = "fp32"  # fp32 | bf16 (autocast)
+    precision: str = "fp32"  # fp32 | bf16 (autocast) | auto (bf16 where native, training/precision.py)
     device: str = "auto"
     eval_every: int = 1
     progress: bool = True
@@ -299,8 +300,8 @@ class FinetuneRun(Section):
 
     def checks(self):
         yield from _common_run_checks(self)
-        if self.precision not in ("bf16", "fp32"):
-            yield "precision", "must be bf16 or fp32"
+        if self.precision not in PRECISIONS:
+            yield "precision", "must be auto, bf16 or fp32"
         if not self.eval_every > 0:
             yield "eval_every", "must be > 0"
 
