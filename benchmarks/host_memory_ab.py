@@ -34,7 +34,7 @@ def child(corpus: str, retain: bool, batches: int, rounds: int, threads: int) ->
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(None, [
             "model.preset=small", f"data.corpus={corpus}", "data.batch_size=32", f"run.out={tmp}/run",
-            "run.precision=bf16", "run.device=cpu", "run.progress=false", "run.tensorboard=false",
+            "run.precision=auto", "run.device=cpu", "run.progress=false", "run.tensorboard=false",
             f"run.retain_host_memory={str(retain).lower()}"])
         tr = PretrainTrainer(cfg)
         it = iter(tr._loader())

@@ -33,6 +33,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from _common import PEAK_SHAPES, SMALL_CONFIG, MatmulPeak, bench_overrides, build_corpus, nominal_flops, sync
 from mslu.data.batching import BucketBatchSampler, padding_fraction
+from mslu.training.precision import resolve_precision
 from mslu.training.pretrainer import PretrainTrainer
 from mslu.training.run_config import load_config
 
@@ -50,7 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="small")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"])
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="auto: bf16 where the device computes it natively, else fp32 (run.precision)")
     ap.add_argument("--config", default=None,
                     help="trainer config the run starts from (default: configs/pretrain/synthetic_small.yaml "
                          "for the small preset, the library defaults otherwise)")
@@ -73,6 +75,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    args.precision = resolve_precision(args.precision, device)
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
     peak = MatmulPeak(device, dtype, PEAK_SHAPES["cuda" if device.type == "cuda" else "cpu"])
 

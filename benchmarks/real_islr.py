@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         _stage("pre-training on real_small with unpaired Libras", t0)
 
     # 3. fine-tuning
-    common = [f"data.corpus={lib_corpus}", "model.preset=small", "run.precision=bf16", "run.device=cpu",
+    common = [f"data.corpus={lib_corpus}", "model.preset=small", "run.precision=auto", "run.device=cpu",
               "run.progress=false", "data.batch_size=64", f"optim.epochs={args.epochs}", "optim.lr=3.0e-4",
               f"optim.milestones=[{max(1, round(args.epochs * 0.8))}]"]
     results: dict[str, dict] = {}

@@ -68,3 +68,14 @@ def test_demo_reuses_pretrained_encoder(demo_run, capsys):
     run_demo(DemoConfig(out=out, scale=0.02, min_eval=8, progress=False, tasks=("islr",)))
     assert "reusing" in capsys.readouterr().out
     assert (out / "pretrain" / "encoder" / "model.safetensors").stat().st_mtime_ns == before
+
+
+def test_threads_share_out_the_cores(monkeypatch):
+    from mslu.demo import DemoConfig
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    cfg = DemoConfig()
+    assert cfg.num_threads() == 8  # pre-training runs alone: every core
+    assert cfg.num_threads(2) == 4  # two fine-tuning processes at once
+    assert cfg.num_threads(16) == 1
+    assert DemoConfig(threads=1).num_threads() == 1

@@ -26,8 +26,8 @@ def register(subparsers) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch CPU threads (default: half the cores; on a shared 2-core machine 2 threads fight other "
-        "jobs and run several times slower)",
+        help="torch CPU threads per process (default: the cores shared out among the processes running at "
+        "once; use 1 on a machine busy with other jobs, where threads wait for each other)",
     )
     p.add_argument(
         "--fresh", action="store_true", help="pre-train again even if OUT holds an encoder of the same config"

@@ -64,7 +64,7 @@ class DemoConfig:
         default_factory=lambda: {"islr": 8, "cslr": 10, "slt": 12, "retrieval": 8}
     )
     tasks: tuple[str, ...] = ("islr", "cslr", "slt", "retrieval")
-    threads: int | None = None  # per process; None: half the cores / jobs (2 threads fight other jobs badly)
+    threads: int | None = None  # per process; None: the cores shared out among the processes running at once
     jobs: int = 2  # fine-tuning runs at a time (separate processes)
     min_eval: int = 20
     reuse: bool = True  # keep an existing corpus / pre-trained encoder in ``out``
@@ -82,9 +82,10 @@ class DemoConfig:
         )
 
     def num_threads(self, jobs: int = 1) -> int:
-        """torch threads per process when ``jobs`` processes run at once: ``threads`` or half the cores
-        shared out (on a shared 2-core machine a second thread mostly waits for the other jobs)."""
-        return self.threads or max(1, (os.cpu_count() or 2) // (2 * max(1, jobs)))
+        """torch threads per process when ``jobs`` processes run at once: ``threads`` or the cores shared out
+        (pre-training alone gets them all; on a machine busy with other work, ``threads=1`` avoids threads
+        waiting for each other)."""
+        return self.threads or max(1, (os.cpu_count() or 2) // max(1, jobs))
 
 
 class Stopwatch:
