@@ -30,6 +30,7 @@ from mslu.models.config import PretrainConfig
 from mslu.models.embedding import PoseEmbedding
 from mslu.models.kernels import ATTENTION_FUNCTIONS, fast_paths_off, linear
 from mslu.models.similarity import fine_similarity
+from mslu.training.precision import native_bf16
 
 Context = Callable[[], AbstractContextManager]
 
@@ -55,7 +56,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--frames", type=int, default=92, help="T (batch 32)")
+    ap.add_argument("--force", action="store_true", help="run on a CPU without bf16 units too")
     args = ap.parse_args()
+    if not native_bf16(torch.device("cpu")) and not args.force:
+        print("this CPU has no bf16 matrix units (AVX512-BF16 / AMX): run.precision auto trains in fp32 "
+              "here and the bf16 CPU kernels this script measures are not used (--force runs it anyway)")
+        return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     bf = torch.bfloat16
