@@ -12,10 +12,36 @@ def test_every_variant_is_a_valid_config_value():
     for table in ab.TABLES.values():
         labels = [v.label for v in table.variants]
         assert table.best in labels and len(set(labels)) == len(labels)
-        assert sum(not v.overrides for v in table.variants) == 1  # the paper's default, shared by tables
+        # the paper's default, shared by tables
+        assert sum(not v.overrides and v.pretrain for v in table.variants) == 1
         for v in table.variants:
             load_config("pretrain/synthetic_small", list(v.overrides))
             assert len(v.paper) == 4
+
+
+def test_every_row_of_the_paper_is_a_variant():
+    rows = {"XII": 5, "XIII": 5, "XIV": 3, "XV": 3, "XVI": 5, "XVII": 5, "XVIII": 2, "XIX": 2}
+    assert {name: len(t.variants) for name, t in ab.TABLES.items()} == rows
+    # Tab. XVII's m 0% ("without masked pose modeling") is Tab. XIV's STC only: one run serves both
+    assert ab.TABLES["XVII"].variant("m 0%").key == ab.TABLES["XIV"].variant("STC only").key
+
+
+def test_alpha_zero_fine_tunes_a_random_encoder_without_pre_training(tmp_path, monkeypatch):
+    calls = []
+
+    def no_pretraining(*a, **k):
+        raise AssertionError("alpha 0% must not pre-train")
+
+    def finetune(cfg, out, encoder_dir=None, scratch=None, resume=False):
+        calls.append((encoder_dir, scratch))
+        return {"main_metric": "per_instance_top1", "test": {"per_instance_top1": 7.0}}
+
+    monkeypatch.setattr(ab, "run_pretrain", no_pretraining)
+    monkeypatch.setattr(ab, "run_finetune", finetune)
+    cfg = ab.AblationConfig(tables=("XIII",), tasks=("islr",), seeds=(0,), out=tmp_path, scale=0.05)
+    zero = ab.TABLES["XIII"].variant("alpha 0%")
+    assert ab.run_variant(cfg, tmp_path / "data", zero, 0) == {"islr": 7.0}
+    assert calls == [(None, True)]
 
 
 def test_verdicts():

@@ -1,6 +1,7 @@
 """``mslu ablate``: the paper's ablation tables (XII-XIX) on the synthetic benchmark.
 
-Each variant of a table is one set of pre-training config overrides. For every variant and seed the runner
+Every row of the paper's tables is a variant: one set of pre-training config overrides (Tab. XIII's alpha
+0%: no pre-training, the tasks start from a random encoder). For every variant and seed the runner
 pre-trains the main job's ``small`` setting, fine-tunes the chosen tasks from that encoder, and reports the
 test metric's mean and spread next to the paper's direction. Runs land in ``<out>/runs/<variant>/seed<k>``
 and are reused, so a killed run continues where it stopped and tables share their common variant (the
@@ -40,9 +41,12 @@ class Variant:
     label: str
     overrides: tuple[str, ...] = ()
     paper: tuple[float, float, float, float] = ()  # the paper's ISLR, CSLR, GF-SLT, SL-RT figures
+    pretrain: bool = True  # False: no pre-training, the tasks fine-tune a random encoder (alpha = 0%)
 
     @property
     def key(self) -> str:
+        if not self.pretrain:
+            return "scratch"
         text = json.dumps(sorted(self.overrides))
         return "default" if not self.overrides else hashlib.sha1(text.encode()).hexdigest()[:10]
 
@@ -64,11 +68,14 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Variant("lambda 0.1", ("model.loss.lambda_stc=0.1",), (71.74, 22.9, 20.04, 84.9)),
         Variant("lambda 0.5", ("model.loss.lambda_stc=0.5",), (72.96, 22.1, 21.23, 85.6)),
         Variant("lambda 1.0", (), DEFAULT_FIGURES),
+        Variant("lambda 1.5", ("model.loss.lambda_stc=1.5",), (73.03, 21.7, 21.66, 86.4)),
         Variant("lambda 2.0", ("model.loss.lambda_stc=2.0",), (71.12, 22.5, 20.37, 85.3)),
     ), "lambda 1.0"),
     Table("XIII", "pre-training data fraction alpha", (
+        Variant("alpha 0%", (), (62.23, 28.9, 13.15, 75.2), pretrain=False),
         Variant("alpha 25%", ("data.alpha=0.25",), (67.21, 25.1, 17.68, 80.1)),
         Variant("alpha 50%", ("data.alpha=0.5",), (70.68, 22.9, 19.94, 82.5)),
+        Variant("alpha 75%", ("data.alpha=0.75",), (72.63, 22.3, 20.76, 84.4)),
         Variant("alpha 100%", (), DEFAULT_FIGURES),
     ), "alpha 100%"),
     Table("XIV", "pretext tasks", (
@@ -83,12 +90,17 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), "manual + non-manual"),
     Table("XVI", "window size s", (
         Variant("s 1", ("model.loss.window=1",), (71.03, 24.1, 19.84, 83.2)),
+        Variant("s 2", ("model.loss.window=2",), (73.15, 22.6, 21.43, 85.1)),
         Variant("s 4", (), DEFAULT_FIGURES),
+        Variant("s 8", ("model.loss.window=8",), (73.13, 23.7, 20.21, 82.5)),
         Variant("s 16", ("model.loss.window=16",), (72.32, 25.9, 18.17, 80.1)),
     ), "s 4"),
     Table("XVII", "mask ratio m", (
+        # m 0%: "without masked pose modeling" (the paper's row repeats Tab. XIV's STC only)
+        Variant("m 0%", ("model.loss.use_pr=false",), (67.16, 23.7, 17.57, 81.9)),
         Variant("m 20%", ("model.mask.ratio=0.2",), (71.23, 22.1, 20.74, 84.6)),
         Variant("m 40%", (), DEFAULT_FIGURES),
+        Variant("m 60%", ("model.mask.ratio=0.6",), (72.58, 23.1, 21.17, 83.3)),
         Variant("m 80%", ("model.mask.ratio=0.8",), (66.36, 25.2, 17.29, 79.6)),
     ), "m 40%"),
     Table("XVIII", "similarity", (
@@ -135,7 +147,9 @@ def run_variant(cfg: AblationConfig, data: Path, variant: Variant, seed: int) ->
     for o in (*variant.overrides, f"run.seed={seed}", "run.progress=false"):
         apply_override(pcfg, o)
     done = pre / "done.json"
-    if not (done.is_file() and json.loads(done.read_text()).get("config") == json.loads(json.dumps(pcfg))):
+    if not variant.pretrain:
+        _write_json(run / "variant.json", {"label": variant.label, "pretrain": False})
+    elif not (done.is_file() and json.loads(done.read_text()).get("config") == json.loads(json.dumps(pcfg))):
         log.info("%s seed %d: pre-training", variant.label, seed)
         _write_json(run / "variant.json", {"label": variant.label, "overrides": list(variant.overrides)})
         metrics = run_pretrain(pcfg, resume=(pre / "checkpoints").is_dir())
@@ -152,7 +166,10 @@ def run_variant(cfg: AblationConfig, data: Path, variant: Variant, seed: int) ->
                 f"data.corpus={bench}", f"optim.epochs={cfg.demo.scaled(cfg.demo.finetune_epochs[task])}",
                 f"run.seed={seed}", "run.progress=false"])
             resume = (out / "checkpoints").is_dir()
-            metrics = run_finetune(tcfg, out, encoder_dir=pre / "encoder", resume=resume)
+            if variant.pretrain:
+                metrics = run_finetune(tcfg, out, encoder_dir=pre / "encoder", resume=resume)
+            else:
+                metrics = run_finetune(tcfg, out, scratch=True, resume=resume)
         results[task] = float(metrics["test"][metrics["main_metric"]])
     return results
 
