@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--force", action="store_true", help="run on a CPU without bf16 units too")
     args = ap.parse_args()
     if not native_bf16(torch.device("cpu")) and not args.force:
-        print("this CPU has no bf16 matrix units (AVX512-BF16 / AMX): run.precision auto trains in fp32 "
+        print("oneDNN runs no bf16 on this CPU (it needs AVX-512 or AMX): run.precision auto trains in fp32 "
               "here and the bf16 CPU kernels this script measures are not used (--force runs it anyway)")
         return
     torch.set_num_threads(args.threads)

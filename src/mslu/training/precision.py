@@ -1,7 +1,7 @@
 """``run.precision``: bf16 autocast where the device computes bf16 natively, fp32 elsewhere.
 
 "auto" resolves per device: bf16 on GPUs with bf16 support and on CPUs with bf16 matrix instructions
-(AVX512-BF16 / AMX, as oneDNN reports them), fp32 otherwise. Without those instructions the CPU emulates bf16
+(oneDNN's bf16 check: AVX-512 cores, AMX), fp32 otherwise. Without them (AVX2 only) the CPU emulates bf16
 matmuls, tens of times slower than fp32 (a 512 x 512 matmul: 211 ms vs 3.5 ms on an AVX2-only EPYC), so an
 explicit "bf16" there runs as asked, with a warning.
 """
