@@ -125,7 +125,6 @@ class PretrainTrainer:
             self.optimizer, warmup_linear_decay(self.total_steps, float(o.get("warmup", 0.1))))
         self.clip = float(o.get("clip_grad_norm") or 0.0)
         self.precision = resolve_precision(r.get("precision", "auto"), self.device)
-        self.bf16 = self.precision == "bf16"
         self.step = 0
         self.epoch = 0
         self.micro_pos = 0  # next micro-batch of the current epoch
@@ -247,7 +246,7 @@ class PretrainTrainer:
             torch.manual_seed(step_seed(self.seed, self.rank, self.step, i))
             batch = self._to_device(batch)
             sync = nullcontext() if (self.ddp is None or i == n - 1) else self.ddp.no_sync()
-            amp = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+            amp = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
             with sync:
                 with amp:
                     out = net(batch)
