@@ -44,6 +44,11 @@ def test_alpha_zero_fine_tunes_a_random_encoder_without_pre_training(tmp_path, m
     assert calls == [(None, True)]
 
 
+def test_ablations_use_the_main_jobs_corpus_frame_rate():
+    assert ab.AblationConfig().demo.frame_step == ab.DemoConfig().frame_step == 2
+    assert ab.AblationConfig(frame_step=1).demo.frame_step == 1  # runs 1-3 of docs/ablations.md
+
+
 def test_verdicts():
     assert ab.verdict(paper_gap=-4.0, ours_gap=-3.0, noise=1.0) == "same direction, outside seed spread"
     assert ab.verdict(paper_gap=-4.0, ours_gap=-0.5, noise=1.0) == "within noise"

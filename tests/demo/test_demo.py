@@ -79,3 +79,24 @@ def test_threads_share_out_the_cores(monkeypatch):
     assert cfg.num_threads(2) == 4  # two fine-tuning processes at once
     assert cfg.num_threads(16) == 1
     assert DemoConfig(threads=1).num_threads() == 1
+
+
+def test_demo_corpus_frame_rate(tmp_path):
+    """The main job's corpus is kept at 12.5 fps (half the frames of the 25-fps animation), and a run
+    directory holding a corpus of another frame rate is refused before anything is written into it."""
+    from mslu.data.corpus import Corpus
+    from mslu.data.synth import SynthConfig
+    from mslu.data.synth.writer import check_stamp
+    from mslu.demo import DemoConfig, run_demo
+    from mslu.demo.run import _synth, synth_config
+
+    cfg = DemoConfig(out=tmp_path / "a", scale=0.004, min_eval=2, progress=False)
+    assert synth_config(cfg).frame_step == 2
+    data = _synth(cfg, tmp_path / "a" / "data")
+    assert {Corpus(data)[i].fps for i in range(len(Corpus(data)))} == {12.5}
+    old = tmp_path / "b" / "data"
+    check_stamp(old, SynthConfig(frame_step=1))
+    with pytest.raises(ValueError, match="frame_step 1 \\(this run: 2\\)"):
+        run_demo(DemoConfig(out=tmp_path / "b", scale=0.02, progress=False))
+    assert sorted(p.name for p in old.iterdir()) == ["synth.json"]
+    assert not (tmp_path / "b" / "pretrain").exists()

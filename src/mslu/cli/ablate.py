@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=float, default=0.5, help="of the main job's sizes / epochs")
     p.add_argument("--out", default="runs/ablate")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--frame-step", type=int, default=2,
+                   help="of the synthetic corpus, as in `mslu demo` (default 2: 12.5 fps)")
     p.set_defaults(func=_run)
 
 
@@ -32,7 +34,8 @@ def _run(args: argparse.Namespace) -> int:
     from mslu.demo.ablations import AblationConfig, run_ablations
 
     cfg = AblationConfig(tables=tuple(args.tables), tasks=tuple(args.tasks), seeds=tuple(args.seeds),
-                         out=Path(args.out), scale=args.scale, threads=args.threads)
+                         out=Path(args.out), scale=args.scale, threads=args.threads,
+                         frame_step=args.frame_step)
     torch.set_num_threads(cfg.demo.num_threads())
     path = run_ablations(cfg)
     print(path.read_text())

@@ -30,6 +30,12 @@ def register(subparsers) -> None:
         "once; use 1 on a machine busy with other jobs, where threads wait for each other)",
     )
     p.add_argument(
+        "--frame-step",
+        type=int,
+        default=2,
+        help="keep every N-th frame of the synthetic signers' 25-fps animation (default 2: 12.5 fps)",
+    )
+    p.add_argument(
         "--fresh", action="store_true", help="pre-train again even if OUT holds an encoder of the same config"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars (stage lines only)")
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         tasks=tuple(args.tasks),
         threads=args.threads,
+        frame_step=args.frame_step,
         reuse=not args.fresh,
         progress=not args.no_progress,
     )

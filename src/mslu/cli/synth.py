@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from mslu.data.synth import BENCHMARK_KINDS, SynthConfig
-from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
+from mslu.data.synth.writer import check_stamp, write_benchmark, write_pretraining_corpus
 
 
 def register(subparsers) -> None:
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--confusing-fraction", type=float, default=0.1, help="signs in non-manual-only pairs")
     p.add_argument("--cognate-fraction", type=float, default=0.2, help="concepts with alike signs everywhere")
     p.add_argument("--split", default="pretrain", choices=["pretrain", "train"])
+    p.add_argument("--frame-step", type=int, default=1,
+                   help="keep every N-th frame of the 25-fps animation (2: a 12.5-fps corpus; default 1)")
     p.add_argument("--shard-size", type=int, default=4096)
     p.add_argument(
         "--workers", type=int, default=1, help="generator processes (samples are written in order)"
@@ -54,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         cognate_fraction=args.cognate_fraction,
         world_seed=args.world_seed,
         split=args.split,
+        frame_step=args.frame_step,
     )
     out = Path(args.out)
+    check_stamp(out, cfg)
     write_pretraining_corpus(out, cfg, workers=args.workers, shard_size=args.shard_size)
     if args.benchmarks:
         sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))

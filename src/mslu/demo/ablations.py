@@ -124,6 +124,7 @@ class AblationConfig:
     scale: float = 0.5  # of the main job's sizes and epochs
     threads: int | None = None
     progress: bool = False
+    frame_step: int = DemoConfig.frame_step  # synthetic corpus (1: 25 fps, runs 1-3 of docs/ablations.md)
     demo: DemoConfig = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +132,7 @@ class AblationConfig:
         if unknown:
             raise ValueError(f"unknown ablation table(s) {unknown}; use {', '.join(TABLES)}")
         self.demo = DemoConfig(out=Path(self.out), scale=self.scale, tasks=tuple(self.tasks),
-                               threads=self.threads, progress=self.progress)
+                               threads=self.threads, progress=self.progress, frame_step=self.frame_step)
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -23,7 +23,7 @@ from mslu.configs import find_config
 from mslu.data.corpus import Corpus
 from mslu.data.stats import render_stats_markdown, write_stats
 from mslu.data.synth import SynthConfig
-from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
+from mslu.data.synth.writer import check_stamp, write_benchmark, write_pretraining_corpus
 from mslu.demo.report import render_islr_example, retrieval_examples, write_report
 from mslu.training.finetuner import run_finetune
 from mslu.training.pretrainer import run_pretrain
@@ -60,6 +60,7 @@ class DemoConfig:
         }
     )
     vocab_size: int = 40  # signs per synthetic language (pre-training corpus and benchmarks)
+    frame_step: int = 2  # the corpus kept at 25 / frame_step fps (12.5: half the frames, half the compute)
     finetune_epochs: dict[str, int] = field(
         default_factory=lambda: {"islr": 8, "cslr": 10, "slt": 12, "retrieval": 8}
     )
@@ -101,9 +102,15 @@ class Stopwatch:
         return round(time.perf_counter() - self.t0, 1)
 
 
+def synth_config(cfg: DemoConfig) -> SynthConfig:
+    return SynthConfig(seed=cfg.seed, num_samples=cfg.scaled(cfg.pretrain_samples), vocab_size=cfg.vocab_size,
+                       frame_step=cfg.frame_step)  # fmt: skip
+
+
 def _synth(cfg: DemoConfig, data: Path) -> Path:
     """Pre-training corpus (all three languages) and the four benchmarks the demo uses."""
-    sc = SynthConfig(seed=cfg.seed, num_samples=cfg.scaled(cfg.pretrain_samples), vocab_size=cfg.vocab_size)
+    sc = synth_config(cfg)
+    check_stamp(data, sc)  # a folder of other generator settings is refused
     write_pretraining_corpus(data, sc)
     for task in cfg.tasks:
         lang = TASK_LANGUAGE[task]

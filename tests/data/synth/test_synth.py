@@ -255,3 +255,44 @@ def test_cli_writes_and_resumes_a_corpus(tmp_path):
     np.testing.assert_allclose(got.pose, expected.pose, atol=2e-3)
     bench = Corpus(out / "benchmarks" / "islr-syn-zh")
     assert len(bench) == 4 and {bench[i].split for i in range(4)} == {"train", "dev", "test"}
+
+
+def test_frame_step_keeps_every_nth_rendered_frame():
+    full = make_sample(CFG, 5)
+    half = make_sample(dataclasses.replace(CFG, frame_step=2), 5)
+    assert half.fps == full.fps / 2 == 12.5
+    np.testing.assert_array_equal(half.pose, full.pose[::2])
+    assert half.pose.flags["C_CONTIGUOUS"]
+    assert (half.id, half.text, half.label) == (full.id, full.text, full.label)
+    sizes = {"num_train": 1, "num_dev": 0, "num_test": 0}
+    isl = next(build_benchmark("islr", "syn-en", **sizes, cfg=SynthConfig(vocab_size=20, frame_step=3)))
+    ref = next(build_benchmark("islr", "syn-en", **sizes, cfg=SynthConfig(vocab_size=20)))
+    np.testing.assert_array_equal(isl.pose, ref.pose[::3])
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="frame_step"):
+            SynthConfig(frame_step=bad)
+
+
+def test_a_folder_of_other_settings_is_refused(tmp_path):
+    from mslu.cli import main
+
+    out = tmp_path / "corpus"
+    args = ["synth", "--out", str(out), "--num-samples", "4", "--vocab-size", "20", "--shard-size", "8"]
+    assert main(args) == 0
+    before = sorted(p.name for p in out.iterdir())
+    assert main([*args, "--frame-step", "2"]) == 2  # would mix 25- and 12.5-fps samples of the same ids
+    assert main([*args[:-4], "--vocab-size", "30", "--shard-size", "8"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert main([*args, "--num-samples", "6"]) == 0  # same settings: resumes
+
+
+def test_a_folder_written_before_stamps_counts_as_full_rate(tmp_path):
+    from mslu.data.synth.writer import STAMP, check_stamp
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "shard-00000.parquet").write_bytes(b"")
+    check_stamp(old, SynthConfig())  # frame step 1: accepted, and no stamp claims settings not known
+    assert not (old / STAMP).exists()
+    with pytest.raises(ValueError, match="frame_step 1"):
+        check_stamp(old, SynthConfig(frame_step=2))

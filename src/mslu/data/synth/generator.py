@@ -85,7 +85,8 @@ class SynthConfig:
     num_test_signers: int = 4
     split: str = "pretrain"  # split of generate_samples' output
     noise: bool = True  # jitter, dropped joints, low-confidence joints
-    fps: float = 25.0
+    fps: float = 25.0  # the rate the signers are animated at
+    frame_step: int = 1  # keep every frame_step-th rendered frame: the corpus is recorded at fps / frame_step
     id_prefix: str = "synth"
 
     def __post_init__(self) -> None:
@@ -102,8 +103,15 @@ class SynthConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.split not in _SPLIT_CODE:
             raise ValueError(f"unknown split {self.split!r}; expected one of {tuple(_SPLIT_CODE)}")
+        if int(self.frame_step) != self.frame_step or self.frame_step < 1:
+            raise ValueError(f"frame_step must be a whole number >= 1, got {self.frame_step}")
         if min(self.num_signers, self.num_dev_signers, self.num_test_signers) < 1:
             raise ValueError("every signer pool needs at least one signer")
+
+    @property
+    def recorded_fps(self) -> float:
+        """Frame rate of the written poses."""
+        return self.fps / self.frame_step
 
     @property
     def kind_cdf(self) -> tuple[float, ...]:
@@ -374,14 +382,14 @@ def _sample(
         label=lab if paired else None,
         split=split,
         signer=signer.id,
-        fps=cfg.fps,
+        fps=cfg.recorded_fps,
         width=signer.width,
         height=signer.height,
         estimator="synthetic",
         paired=paired,
         extra=extra,
     )
-    return _Pending(sample, tl, signer, noise)
+    return _Pending(sample, tl, signer, noise, int(cfg.frame_step))
 
 
 @dataclass
@@ -390,6 +398,7 @@ class _Pending:
     timeline: np.ndarray
     signer: Signer
     noise: NoiseDraw | None
+    frame_step: int = 1
 
 
 _NO_POSE = np.zeros((0, 79, 3), dtype=np.float32)
@@ -400,8 +409,8 @@ def _finish(pending: list[_Pending]) -> list[Sample]:
     poses = animate_batch(
         [p.timeline for p in pending], [p.signer for p in pending], [p.noise for p in pending]
     )
-    for p, pose in zip(pending, poses, strict=True):
-        p.sample.pose = pose
+    for p, pose in zip(pending, poses, strict=True):  # rendered at fps, kept at fps / frame_step
+        p.sample.pose = np.ascontiguousarray(pose[:: p.frame_step]) if p.frame_step > 1 else pose
     return [p.sample for p in pending]
 
 

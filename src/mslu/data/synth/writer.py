@@ -6,10 +6,12 @@ where it stopped and a finished one is a no-op.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 from mslu.data.corpus import CorpusWriter
@@ -25,6 +27,38 @@ from mslu.data.synth.generator import (
 log = logging.getLogger(__name__)
 
 CHUNK = 256  # samples per worker job
+STAMP = "synth.json"  # the generator settings of a folder's samples
+UNSTAMPED = {"frame_step": 1}  # what a folder written before stamps is known to hold
+
+
+def stamp_settings(cfg: SynthConfig) -> dict:
+    """The settings that shape a sample of a given id (the seed is part of the id, the count is not)."""
+    d = asdict(cfg)
+    for k in ("seed", "num_samples"):
+        d.pop(k)
+    return json.loads(json.dumps(d))  # tuples as lists, as read back
+
+
+def check_stamp(root: str | Path, cfg: SynthConfig) -> None:
+    """Refuse to add samples of ``cfg`` to a folder holding samples generated with other settings (samples
+    are resumed by id, so the two would mix); stamp a new folder with them."""
+    root, want = Path(root), stamp_settings(cfg)
+    stamp = root / STAMP
+    if stamp.is_file():
+        have = json.loads(stamp.read_text())
+    elif root.is_dir() and any(root.iterdir()):
+        have = {**want, **UNSTAMPED}  # other settings unknown: only what is known is compared
+    else:
+        have = None
+    if have is not None:
+        diff = [f"{k} {have.get(k)} (this run: {v})" for k, v in want.items() if have.get(k) != v]
+        if diff:
+            raise ValueError(f"{root} holds synthetic samples generated with {'; '.join(diff)}; "
+                             "write to another folder or remove it")  # fmt: skip
+        if not stamp.is_file():
+            return  # an unstamped folder keeps no stamp: its other settings are not known
+    root.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(want, indent=1))
 
 
 def write_missing(
