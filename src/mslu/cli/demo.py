@@ -11,7 +11,7 @@ def register(subparsers) -> None:
         help="main job: synthetic corpus -> pre-train -> fine-tune all tasks -> report",
         description="Build the synthetic corpus, pre-train the small preset, fine-tune ISLR, CSLR, "
         "GF-SLT and SL-RT from the pre-trained encoder and from scratch, and write OUT/report.md "
-        "(at --scale 1: 8-11 minutes on a 2-core CPU with bf16 units, 17 without).",
+        "(at --scale 1: 9-10 minutes on a 2-core CPU in fp32).",
     )
     p.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply data sizes and epochs (default 1.0)")

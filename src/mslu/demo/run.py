@@ -37,7 +37,7 @@ TASK_LANGUAGE = {"islr": "syn-en", "cslr": "syn-de", "slt": "syn-de", "retrieval
 
 @dataclass
 class DemoConfig:
-    """Sizes of the main job at ``scale`` 1.0 (8-11 minutes on a 2-core CPU with bf16 units, 17 in fp32).
+    """Sizes of the main job at ``scale`` 1.0 (9-10 minutes on a 2-core CPU in fp32, README).
 
     ``scale`` multiplies the pre-training corpus, the benchmark training sets and all epoch counts; dev and
     test sets scale too but keep at least ``min_eval`` clips (so small-scale runs still measure something).
