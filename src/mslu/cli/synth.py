@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from mslu.data.synth import BENCHMARK_KINDS, SynthConfig
-from mslu.data.synth.writer import check_stamp, write_benchmark, write_pretraining_corpus
+from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
 
 
 def register(subparsers) -> None:
@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
         frame_step=args.frame_step,
     )
     out = Path(args.out)
-    check_stamp(out, cfg)
     write_pretraining_corpus(out, cfg, workers=args.workers, shard_size=args.shard_size)
     if args.benchmarks:
         sizes = dict(zip(("train", "dev", "test"), args.bench_sizes, strict=True))

@@ -23,7 +23,7 @@ from mslu.configs import find_config
 from mslu.data.corpus import Corpus
 from mslu.data.stats import render_stats_markdown, write_stats
 from mslu.data.synth import SynthConfig
-from mslu.data.synth.writer import check_stamp, write_benchmark, write_pretraining_corpus
+from mslu.data.synth.writer import write_benchmark, write_pretraining_corpus
 from mslu.demo.report import render_islr_example, retrieval_examples, write_report
 from mslu.training.finetuner import run_finetune
 from mslu.training.pretrainer import run_pretrain
@@ -109,8 +109,7 @@ def synth_config(cfg: DemoConfig) -> SynthConfig:
 
 def _synth(cfg: DemoConfig, data: Path) -> Path:
     """Pre-training corpus (all three languages) and the four benchmarks the demo uses."""
-    sc = synth_config(cfg)
-    check_stamp(data, sc)  # a folder of other generator settings is refused
+    sc = synth_config(cfg)  # a data folder of other generator settings is refused by the writers
     write_pretraining_corpus(data, sc)
     for task in cfg.tasks:
         lang = TASK_LANGUAGE[task]

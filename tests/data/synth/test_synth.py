@@ -296,3 +296,14 @@ def test_a_folder_written_before_stamps_counts_as_full_rate(tmp_path):
     assert not (old / STAMP).exists()
     with pytest.raises(ValueError, match="frame_step 1"):
         check_stamp(old, SynthConfig(frame_step=2))
+
+
+def test_a_benchmark_folder_of_other_settings_is_refused(tmp_path):
+    from mslu.data.synth.writer import write_benchmark
+
+    root, sizes = tmp_path / "islr", {"train": 2, "dev": 1, "test": 1}
+    write_benchmark(root, "islr", "syn-en", sizes, 0, SynthConfig(vocab_size=20))
+    before = sorted(p.name for p in root.iterdir())
+    with pytest.raises(ValueError, match="frame_step 1 \\(this run: 2\\)"):
+        write_benchmark(root, "islr", "syn-en", sizes, 0, SynthConfig(vocab_size=20, frame_step=2))
+    assert sorted(p.name for p in root.iterdir()) == before

@@ -46,19 +46,16 @@ def check_stamp(root: str | Path, cfg: SynthConfig) -> None:
     stamp = root / STAMP
     if stamp.is_file():
         have = json.loads(stamp.read_text())
-    elif root.is_dir() and any(root.iterdir()):
-        have = {**want, **UNSTAMPED}  # other settings unknown: only what is known is compared
+    elif root.is_dir() and any(root.iterdir()):  # unstamped: only what is known is compared, no stamp added
+        have = {**want, **UNSTAMPED}
     else:
-        have = None
-    if have is not None:
-        diff = [f"{k} {have.get(k)} (this run: {v})" for k, v in want.items() if have.get(k) != v]
-        if diff:
-            raise ValueError(f"{root} holds synthetic samples generated with {'; '.join(diff)}; "
-                             "write to another folder or remove it")  # fmt: skip
-        if not stamp.is_file():
-            return  # an unstamped folder keeps no stamp: its other settings are not known
-    root.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(want, indent=1))
+        root.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps(want, indent=1))
+        return
+    diff = [f"{k} {have.get(k)} (this run: {v})" for k, v in want.items() if have.get(k) != v]
+    if diff:
+        raise ValueError(f"{root} holds synthetic samples generated with {'; '.join(diff)}; "
+                         "write to another folder or remove it")  # fmt: skip
 
 
 def write_missing(
@@ -98,6 +95,7 @@ def write_pretraining_corpus(
     root: str | Path, cfg: SynthConfig, workers: int = 1, shard_size: int = 4096
 ) -> None:
     """The ``cfg.num_samples`` pre-training samples of ``cfg``'s stream."""
+    check_stamp(root, cfg)
     ids = [sample_id(cfg, i) for i in range(cfg.num_samples)]
     write_missing(root, ids, lambda todo: parallel_samples(cfg, todo, workers), shard_size)
 
@@ -112,6 +110,7 @@ def write_benchmark(
     shard_size: int = 4096,
 ) -> None:
     """One downstream benchmark (``kind`` in BENCHMARK_KINDS) with ``sizes[split]`` samples per split."""
+    check_stamp(root, cfg)
     plan = [(split, i) for split, n in sizes.items() for i in range(n)]
     ids = [benchmark_sample_id(kind, language, split, i, seed) for split, i in plan]
 
