@@ -296,6 +296,10 @@ def test_a_folder_written_before_stamps_counts_as_full_rate(tmp_path):
     assert not (old / STAMP).exists()
     with pytest.raises(ValueError, match="frame_step 1"):
         check_stamp(old, SynthConfig(frame_step=2))
+    for bad in ("{not json", "[1, 2]"):
+        (old / STAMP).write_text(bad)
+        with pytest.raises(ValueError, match="synth.json is not the JSON"):
+            check_stamp(old, SynthConfig())
 
 
 def test_a_benchmark_folder_of_other_settings_is_refused(tmp_path):

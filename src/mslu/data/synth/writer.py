@@ -45,7 +45,12 @@ def check_stamp(root: str | Path, cfg: SynthConfig) -> None:
     root, want = Path(root), stamp_settings(cfg)
     stamp = root / STAMP
     if stamp.is_file():
-        have = json.loads(stamp.read_text())
+        try:
+            have = json.loads(stamp.read_text())
+        except ValueError as e:
+            raise ValueError(f"{stamp} is not the JSON of generator settings ({e})") from e
+        if not isinstance(have, dict):
+            raise ValueError(f"{stamp} is not the JSON of generator settings (a {type(have).__name__})")
     elif root.is_dir() and any(root.iterdir()):  # unstamped: only what is known is compared, no stamp added
         have = {**want, **UNSTAMPED}
     else:
